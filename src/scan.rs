@@ -1,0 +1,211 @@
+//! The pipeline: input → members → classified files → analysis → [`Report`]. The CLI and the
+//! page both call [`scan`]; neither recomputes anything the report holds.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::now_ms;
+use crate::files::{FileKind, classify, is_minified};
+use crate::package::metadata::read_manifests;
+use crate::package::{self, Limits, Member, PackageError, Sink};
+use crate::report::{ErrorEntry, FileEntry, PackageSummary, Report, Stage, Stats, Timings, Tool};
+
+/// What to scan.
+#[derive(Debug)]
+pub enum Input<'a> {
+    /// One file's bytes: an archive, or a single source file.
+    Bytes { name: &'a str, bytes: &'a [u8] },
+    /// Loose files (a folder dropped onto the page), paths relative to the folder `name`.
+    Files {
+        name: &'a str,
+        files: Vec<(String, Vec<u8>)>,
+    },
+    /// A folder on disk.
+    #[cfg(not(target_arch = "wasm32"))]
+    Folder(&'a std::path::Path),
+}
+
+/// How to scan.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    pub limits: Limits,
+}
+
+/// Pipeline stages, as progress reports name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    Unpacking,
+    Analysing,
+    Done,
+}
+
+/// Where a running scan is; sent to the progress callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub phase: Phase,
+    /// Files handled so far in this phase.
+    pub files: u64,
+    /// Bytes handled so far in this phase.
+    pub bytes: u64,
+}
+
+/// A file kept for analysis, with its contents.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub path: String,
+    pub kind: FileKind,
+    pub data: Vec<u8>,
+}
+
+/// Files larger than this are listed but their text is not kept for analysis.
+const MAX_TEXT_BYTES: usize = 256 << 20;
+
+/// Collects members as the package layer produces them: lists every file, keeps the text that
+/// analysis needs, drops the rest at once.
+struct Collector<'p> {
+    files: Vec<FileEntry>,
+    sources: Vec<SourceFile>,
+    errors: Vec<ErrorEntry>,
+    bytes: u64,
+    progress: &'p mut dyn FnMut(Progress),
+}
+
+impl Sink for Collector<'_> {
+    fn member(&mut self, member: Member) {
+        let Member {
+            path,
+            size,
+            data,
+            archive,
+        } = member;
+        let incomplete = data.len() as u64 != size;
+        let kind = if archive.is_some() {
+            FileKind::Binary
+        } else {
+            classify(&path, &data)
+        };
+        let minified = kind.is_script() && is_minified(&data);
+        self.bytes += data.len() as u64;
+        self.files.push(FileEntry {
+            path: path.clone(),
+            size,
+            kind,
+            minified,
+            archive,
+            incomplete,
+        });
+        let keep = matches!(
+            kind,
+            FileKind::Javascript
+                | FileKind::Typescript
+                | FileKind::Json
+                | FileKind::Python
+                | FileKind::Text
+        );
+        if keep && data.len() <= MAX_TEXT_BYTES {
+            self.sources.push(SourceFile { path, kind, data });
+        }
+        (self.progress)(Progress {
+            phase: Phase::Unpacking,
+            files: self.files.len() as u64,
+            bytes: self.bytes,
+        });
+    }
+
+    fn error(&mut self, error: PackageError) {
+        self.errors.push(ErrorEntry {
+            file: error.file,
+            message: error.message,
+            stage: Stage::Unpack,
+        });
+    }
+}
+
+/// Scans one package and reports on it. Never panics on bad input: problems become
+/// `report.errors`, and everything readable is still analysed.
+pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Progress)) -> Report {
+    let started = now_ms();
+    let mut collector = Collector {
+        files: Vec::new(),
+        sources: Vec::new(),
+        errors: Vec::new(),
+        bytes: 0,
+        progress,
+    };
+    let (source, format) = match input {
+        Input::Bytes { name, bytes } => {
+            let format = package::open(name, bytes, options.limits, &mut collector);
+            (base_name(name), format)
+        }
+        Input::Files { name, files } => {
+            let format = package::open_files(files, options.limits, &mut collector);
+            (base_name(name), format)
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        Input::Folder(path) => {
+            let format = package::open_folder(path, options.limits, &mut collector);
+            (base_name(&path.to_string_lossy()), format)
+        }
+    };
+    let unpacked = now_ms();
+    let Collector {
+        mut files,
+        sources,
+        errors,
+        bytes,
+        progress,
+    } = collector;
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+
+    let paths: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
+    let manifests = read_manifests(&paths, |path| {
+        sources
+            .iter()
+            .find(|s| s.path == path)
+            .map(|s| s.data.as_slice())
+    });
+    let package = PackageSummary {
+        name: manifests.first().and_then(|m| m.name.clone()),
+        version: manifests.first().and_then(|m| m.version.clone()),
+        format,
+        source,
+        manifests,
+    };
+    progress(Progress {
+        phase: Phase::Done,
+        files: files.len() as u64,
+        bytes,
+    });
+    let finished = now_ms();
+    Report {
+        schema_version: crate::report::SCHEMA_VERSION,
+        tool: Tool::default(),
+        stats: Stats {
+            files: files.len() as u64,
+            bytes,
+            parsed_files: 0,
+            parsed_bytes: 0,
+            timings_ms: Timings {
+                unpack: unpacked - started,
+                analyse: finished - unpacked,
+                total: finished - started,
+            },
+        },
+        package,
+        files,
+        findings: Vec::new(),
+        endpoints: Vec::new(),
+        errors,
+    }
+}
+
+fn base_name(name: &str) -> String {
+    let trimmed = name.trim_end_matches(['/', '\\']);
+    trimmed
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(trimmed)
+        .to_string()
+}
