@@ -1,0 +1,234 @@
+//! The page side of the engine: a small pool of Web Workers, each with its own engine instance,
+//! fed from a queue. A job can be cancelled (its worker is stopped and replaced), and a worker
+//! that dies takes only its own job down.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+use yew::Callback;
+
+use crate::protocol::{FromWorker, JobId, ToWorker};
+
+/// A job waiting for a worker: the request and the file contents to transfer.
+struct Job {
+    request: ToWorker,
+    buffers: Array,
+}
+
+impl Job {
+    fn id(&self) -> JobId {
+        match self.request {
+            ToWorker::ScanFile { job, .. } | ToWorker::ScanFolder { job, .. } => job,
+        }
+    }
+}
+
+struct Slot {
+    worker: Worker,
+    busy: Option<JobId>,
+    // Kept alive as long as the worker.
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+struct Inner {
+    module: JsValue,
+    worker_url: String,
+    size: usize,
+    slots: Vec<Slot>,
+    queue: VecDeque<Job>,
+    listener: Callback<FromWorker>,
+    next_job: JobId,
+}
+
+/// Cheap to clone; all clones drive the same workers.
+#[derive(Clone)]
+pub struct WorkerPool {
+    inner: Rc<RefCell<Inner>>,
+}
+
+impl PartialEq for WorkerPool {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl WorkerPool {
+    pub fn new(module: JsValue, worker_url: String) -> Self {
+        let cores = web_sys::window().map(|w| w.navigator().hardware_concurrency() as usize).unwrap_or(2);
+        WorkerPool {
+            inner: Rc::new(RefCell::new(Inner {
+                module,
+                worker_url,
+                size: cores.clamp(1, 4),
+                slots: Vec::new(),
+                queue: VecDeque::new(),
+                listener: Callback::noop(),
+                next_job: 1,
+            })),
+        }
+    }
+
+    /// Where worker messages go (the app's reducer).
+    pub fn set_listener(&self, listener: Callback<FromWorker>) {
+        self.inner.borrow_mut().listener = listener;
+    }
+
+    pub fn next_job_id(&self) -> JobId {
+        let mut inner = self.inner.borrow_mut();
+        let id = inner.next_job;
+        inner.next_job += 1;
+        id
+    }
+
+    /// Queues a job; `buffers` are the ArrayBuffers to transfer with it.
+    pub fn submit(&self, request: ToWorker, buffers: Array) {
+        self.inner.borrow_mut().queue.push_back(Job { request, buffers });
+        self.dispatch();
+    }
+
+    /// Stops a job, queued or running.
+    pub fn cancel(&self, job: JobId) {
+        let mut inner = self.inner.borrow_mut();
+        inner.queue.retain(|queued| queued.id() != job);
+        if let Some(at) = inner.slots.iter().position(|slot| slot.busy == Some(job)) {
+            let slot = inner.slots.remove(at);
+            slot.worker.terminate();
+        }
+        drop(inner);
+        self.dispatch();
+    }
+
+    /// Starts queued jobs on idle workers, spawning workers up to the pool size.
+    fn dispatch(&self) {
+        loop {
+            let inner = self.inner.borrow_mut();
+            if inner.queue.is_empty() {
+                return;
+            }
+            let idle = inner.slots.iter().position(|slot| slot.busy.is_none());
+            let at = match idle {
+                Some(at) => at,
+                None if inner.slots.len() < inner.size => {
+                    drop(inner);
+                    match self.spawn() {
+                        Ok(slot) => {
+                            let mut inner = self.inner.borrow_mut();
+                            inner.slots.push(slot);
+                            inner.slots.len() - 1
+                        }
+                        Err(message) => {
+                            self.fail_queue(message);
+                            return;
+                        }
+                    }
+                }
+                None => return,
+            };
+            let mut inner = self.inner.borrow_mut();
+            let Some(job) = inner.queue.pop_front() else { return };
+            let id = job.id();
+            inner.slots[at].busy = Some(id);
+            let message = Object::new();
+            let json = serde_json::to_string(&job.request).unwrap_or_default();
+            let _ = Reflect::set(&message, &"json".into(), &json.into());
+            let _ = Reflect::set(&message, &"buffers".into(), &job.buffers);
+            let transfer = job.buffers.clone();
+            if let Err(error) = inner.slots[at].worker.post_message_with_transfer(&message, &transfer) {
+                inner.slots[at].busy = None;
+                let listener = inner.listener.clone();
+                drop(inner);
+                listener.emit(FromWorker::Crashed {
+                    job: id,
+                    message: format!("could not hand the package to the engine: {error:?}"),
+                });
+            }
+        }
+    }
+
+    fn fail_queue(&self, message: String) {
+        let (jobs, listener) = {
+            let mut inner = self.inner.borrow_mut();
+            (inner.queue.drain(..).map(|j| j.id()).collect::<Vec<_>>(), inner.listener.clone())
+        };
+        for job in jobs {
+            listener.emit(FromWorker::Crashed { job, message: message.clone() });
+        }
+    }
+
+    fn spawn(&self) -> Result<Slot, String> {
+        let (url, module) = {
+            let inner = self.inner.borrow();
+            (inner.worker_url.clone(), inner.module.clone())
+        };
+        let worker = Worker::new(&url).map_err(|e| format!("cannot start a Web Worker: {e:?}"))?;
+        let pool = self.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let json = Reflect::get(&event.data(), &"json".into()).ok().and_then(|v| v.as_string());
+            let Some(message) = json.and_then(|json| serde_json::from_str::<FromWorker>(&json).ok()) else {
+                return;
+            };
+            pool.finished(&message);
+            let listener = pool.inner.borrow().listener.clone();
+            listener.emit(message);
+            pool.dispatch();
+        });
+        let pool = self.clone();
+        let worker_for_error = worker.clone();
+        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            event.prevent_default();
+            pool.crashed(&worker_for_error, event.message());
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        let init = Object::new();
+        let _ = Reflect::set(&init, &"init".into(), &true.into());
+        let _ = Reflect::set(&init, &"module".into(), &module);
+        worker.post_message(&init).map_err(|e| format!("cannot start the engine: {e:?}"))?;
+        Ok(Slot {
+            worker,
+            busy: None,
+            _on_message: on_message,
+            _on_error: on_error,
+        })
+    }
+
+    /// Frees the worker of a job that ended. A worker whose engine panicked cannot be trusted
+    /// with another job: it is stopped and replaced on demand.
+    fn finished(&self, message: &FromWorker) {
+        let (job, crashed) = match message {
+            FromWorker::Done { job, .. } => (*job, false),
+            FromWorker::Crashed { job, .. } => (*job, true),
+            FromWorker::Progress { .. } => return,
+        };
+        let mut inner = self.inner.borrow_mut();
+        let Some(at) = inner.slots.iter().position(|slot| slot.busy == Some(job)) else { return };
+        if crashed {
+            inner.slots.remove(at).worker.terminate();
+        } else {
+            inner.slots[at].busy = None;
+        }
+    }
+
+    /// A worker died (an uncaught error): its job fails, the worker is replaced on demand.
+    fn crashed(&self, worker: &Worker, message: String) {
+        let (job, listener) = {
+            let mut inner = self.inner.borrow_mut();
+            let Some(at) = inner.slots.iter().position(|slot| &slot.worker == worker) else { return };
+            let slot = inner.slots.remove(at);
+            slot.worker.terminate();
+            (slot.busy, inner.listener.clone())
+        };
+        if let Some(job) = job {
+            listener.emit(FromWorker::Crashed {
+                job,
+                message: format!("the engine stopped: {message}"),
+            });
+        }
+        self.dispatch();
+    }
+}
