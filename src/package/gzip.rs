@@ -18,11 +18,10 @@ pub(super) fn open(
     let mut decoder = MultiGzDecoder::new(bytes);
     // Peek at the first tar block to tell a tarball from a single compressed file.
     let mut head = Vec::with_capacity(512);
-    if let Err(error) = (&mut decoder).take(512).read_to_end(&mut head) {
-        unpacker.error(archive, format!("gzip: {}", io_message(&error)));
-        return Format::Gzip;
-    }
-    if sniff::is_tar_header(&head) {
+    // A short file can fail here (bad CRC, trailing garbage) with all its data already inflated:
+    // it is still delivered, with the problem.
+    let peeked = (&mut decoder).take(512).read_to_end(&mut head);
+    if peeked.is_ok() && sniff::is_tar_header(&head) {
         let stream = Cursor::new(head).chain(decoder);
         return tar::read(unpacker, stream, archive, prefix, depth, true);
     }
@@ -38,11 +37,14 @@ pub(super) fn open(
         return Format::Gzip;
     }
     let allowance = unpacker.budget.member_allowance();
-    let (rest, problem) = read_member(
-        &mut decoder,
-        None,
-        allowance.saturating_sub(head.len() as u64),
-    );
+    let (rest, problem) = match peeked {
+        Ok(_) => read_member(
+            &mut decoder,
+            None,
+            allowance.saturating_sub(head.len() as u64),
+        ),
+        Err(error) => (Vec::new(), Some(io_message(&error))),
+    };
     let mut data = head;
     data.extend_from_slice(&rest);
     unpacker.budget.charge(data.len() as u64);

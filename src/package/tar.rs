@@ -5,7 +5,11 @@ use std::io::Read;
 
 use tar::EntryType;
 
-use super::{Format, Unpacker, names, read_member};
+use super::{Format, Unpacker, io_message, names, read_member};
+
+/// How much of a gzip stream is read past the tar's end marker (padding, normally under 10 KiB)
+/// to reach gzip's CRC and length trailer.
+const TRAILER_READ_LIMIT: u64 = 1 << 20;
 
 /// Reads tar entries from `reader` (raw tar, or a gzip stream when `gzipped`) and delivers each
 /// regular file; returns the format the archive's layout shows.
@@ -26,11 +30,14 @@ pub(super) fn read(
             return refine(&listed, gzipped);
         }
     };
+    // Whether the entries ran to the end marker, rather than stopping at damage or a budget.
+    let mut reached_end = true;
     for entry in entries {
         let mut entry = match entry {
             Ok(entry) => entry,
             Err(error) => {
                 unpacker.error(archive, tar_message(&error, listed.len()));
+                reached_end = false;
                 break;
             }
         };
@@ -70,6 +77,7 @@ pub(super) fn read(
         }
         if let Err(exhausted) = unpacker.budget.take_file() {
             unpacker.error(archive, exhausted.to_string());
+            reached_end = false;
             break;
         }
         listed.push(String::from_utf8_lossy(&raw_name).into_owned());
@@ -89,7 +97,16 @@ pub(super) fn read(
         unpacker.deliver(path, data, size, depth);
         if damaged {
             // The stream under this entry is broken; later headers cannot be trusted.
+            reached_end = false;
             break;
+        }
+    }
+    if reached_end && gzipped {
+        // tar stops at its end marker, before gzip has checked its CRC: without this, damage
+        // to member data that still inflates would go unreported.
+        let mut rest = tar.into_inner().take(TRAILER_READ_LIMIT);
+        if let Err(error) = std::io::copy(&mut rest, &mut std::io::sink()) {
+            unpacker.error(archive, format!("gzip: {}", io_message(&error)));
         }
     }
     refine(&listed, gzipped)

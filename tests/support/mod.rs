@@ -155,3 +155,24 @@ pub fn run_cli(name: &str, bytes: &[u8], args: &[&str]) -> CliRun {
         report,
     }
 }
+
+/// What the `telltale` binary printed, for runs that produce no report (bad usage, a missing file).
+#[derive(Debug)]
+pub struct RawRun {
+    pub exit_code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `telltale ARGS…` as it is, without writing any input file.
+pub fn run_cli_raw(args: &[&str]) -> RawRun {
+    let output = Command::new(env!("CARGO_BIN_EXE_telltale"))
+        .args(args)
+        .output()
+        .expect("run telltale");
+    RawRun {
+        exit_code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
