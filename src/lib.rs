@@ -20,7 +20,11 @@
 
 pub mod clock;
 pub mod files;
+pub mod findings;
+pub mod lang;
 pub mod package;
 pub mod report;
+pub mod rules;
+pub mod sarif;
 pub mod scan;
 pub mod text;

@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use telltale::package::{Limits, human_bytes};
 use telltale::report::{Report, Severity};
+use telltale::rules::RuleSet;
 use telltale::scan::{Input, Phase, Progress, ScanOptions, scan};
 
 /// Exit codes (documented in README.md).
@@ -44,6 +45,12 @@ enum Command {
     Files(InputArgs),
     /// Print the JSON Schema of the report.
     Schema,
+    /// List the shipped rules, or write their reference as Markdown.
+    Rules {
+        /// Write the rule reference (docs/rules.md) instead of a list.
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -77,12 +84,16 @@ struct ScanArgs {
     /// Exit with code 1 when a finding is at least this severe (info, low, medium, high, critical).
     #[arg(long, value_name = "SEVERITY")]
     fail_on: Option<Severity>,
+    /// Extra rule files (TOML, the format of `rules/`), run beside the shipped rules.
+    #[arg(long, value_name = "FILE")]
+    rules: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum OutputFormat {
     Text,
     Json,
+    Sarif,
 }
 
 fn main() -> ExitCode {
@@ -99,16 +110,21 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => {
-            let report = scan_path(&args.input)?;
+            let rules = load_rules(&args.rules)?;
+            let report = scan_path(&args.input, rules.clone())?;
+            let rules_used = rules.as_deref().unwrap_or_else(|| RuleSet::builtin());
             let rendered = match args.format {
                 OutputFormat::Text => telltale::text::render(&report),
                 OutputFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+                OutputFormat::Sarif => {
+                    serde_json::to_string_pretty(&telltale::sarif::to_sarif(&report, rules_used))? + "\n"
+                }
             };
             write_output(args.output.as_deref(), &rendered)?;
             Ok(exit_code(&report, args.fail_on))
         }
         Command::Files(args) => {
-            let report = scan_path(&args)?;
+            let report = scan_path(&args, None)?;
             write_output(None, &telltale::text::render_files(&report))?;
             Ok(if report.is_partial() {
                 exit::PARTIAL
@@ -120,6 +136,39 @@ fn run(cli: Cli) -> Result<u8> {
             let schema = schemars::schema_for!(Report);
             write_output(None, &(serde_json::to_string_pretty(&schema)? + "\n"))?;
             Ok(exit::OK)
+        }
+        Command::Rules { markdown } => {
+            let rules = RuleSet::builtin();
+            let text = if markdown {
+                telltale::text::rules_markdown(rules)
+            } else {
+                telltale::text::rules_list(rules)
+            };
+            write_output(None, &text)?;
+            Ok(exit::OK)
+        }
+    }
+}
+
+/// The shipped rules plus the user's files; `None` when there are no extra files.
+fn load_rules(paths: &[PathBuf]) -> Result<Option<std::sync::Arc<RuleSet>>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut files: Vec<(String, String)> = telltale::rules::BUILTIN
+        .iter()
+        .map(|(origin, text)| (origin.to_string(), text.to_string()))
+        .collect();
+    for path in paths {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read rule file {}", path.display()))?;
+        files.push((path.display().to_string(), text));
+    }
+    match RuleSet::compile(files) {
+        Ok(set) => Ok(Some(std::sync::Arc::new(set))),
+        Err(errors) => {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::bail!("invalid rules:\n  {}", lines.join("\n  "))
         }
     }
 }
@@ -136,8 +185,9 @@ fn exit_code(report: &Report, fail_on: Option<Severity>) -> u8 {
     }
 }
 
-fn scan_path(args: &InputArgs) -> Result<Report> {
+fn scan_path(args: &InputArgs, rules: Option<std::sync::Arc<RuleSet>>) -> Result<Report> {
     let options = ScanOptions {
+        rules,
         limits: Limits {
             max_total_bytes: args.max_total_bytes,
             max_files: args.max_files,

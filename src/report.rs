@@ -289,6 +289,18 @@ pub enum EndpointClass {
     Unknown,
 }
 
+impl EndpointClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointClass::Telemetry => "telemetry",
+            EndpointClass::GeoIp => "geo-ip",
+            EndpointClass::Api => "api",
+            EndpointClass::Docs => "docs",
+            EndpointClass::Unknown => "unknown",
+        }
+    }
+}
+
 /// A URL or host mentioned in code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Endpoint {

@@ -2,6 +2,7 @@
 //! page both call [`scan`]; neither recomputes anything the report holds.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +10,9 @@ use crate::clock::now_ms;
 use crate::files::{FileKind, classify, is_minified};
 use crate::package::metadata::read_manifests;
 use crate::package::{self, Limits, Member, PackageError, Sink};
+use crate::findings::{FileFindings, analyze_file, endpoints, install_findings};
 use crate::report::{ErrorEntry, FileEntry, PackageSummary, Report, Stage, Stats, Timings, Tool};
+use crate::rules::RuleSet;
 
 /// What to scan.
 #[derive(Debug)]
@@ -30,6 +33,8 @@ pub enum Input<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
     pub limits: Limits,
+    /// The rules to run; the shipped ones when `None`.
+    pub rules: Option<Arc<RuleSet>>,
 }
 
 /// Pipeline stages, as progress reports name them.
@@ -173,6 +178,36 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
         source,
         manifests,
     };
+    let rules: &RuleSet = options.rules.as_deref().unwrap_or_else(|| RuleSet::builtin());
+    progress(Progress {
+        phase: Phase::Analysing,
+        files: 0,
+        bytes: 0,
+    });
+    let per_file = analyze_sources(&sources, rules);
+    let mut findings = install_findings(
+        &package.manifests,
+        |path| {
+            sources
+                .iter()
+                .find(|s| s.path == path)
+                .map(|s| String::from_utf8_lossy(&s.data).into_owned())
+        },
+        rules,
+    );
+    let mut errors = errors;
+    let mut urls = Vec::new();
+    let (mut parsed_files, mut parsed_bytes) = (0, 0);
+    for (source, result) in sources.iter().zip(per_file) {
+        if result.parsed {
+            parsed_files += 1;
+            parsed_bytes += source.data.len() as u64;
+        }
+        findings.extend(result.findings);
+        errors.extend(result.errors);
+        urls.extend(result.urls);
+    }
+    let endpoints = endpoints(&urls, &findings);
     progress(Progress {
         phase: Phase::Done,
         files: files.len() as u64,
@@ -185,8 +220,8 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
         stats: Stats {
             files: files.len() as u64,
             bytes,
-            parsed_files: 0,
-            parsed_bytes: 0,
+            parsed_files,
+            parsed_bytes,
             timings_ms: Timings {
                 unpack: unpacked - started,
                 analyse: finished - unpacked,
@@ -195,9 +230,29 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
         },
         package,
         files,
-        findings: Vec::new(),
-        endpoints: Vec::new(),
+        findings,
+        endpoints,
         errors,
+    }
+}
+
+/// Analyses every kept source file: in parallel natively, one after another in a page worker
+/// (the page runs several workers instead).
+fn analyze_sources(sources: &[SourceFile], rules: &RuleSet) -> Vec<FileFindings> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::prelude::*;
+        sources
+            .par_iter()
+            .map(|s| analyze_file(&s.path, s.kind, &s.data, rules))
+            .collect()
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        sources
+            .iter()
+            .map(|s| analyze_file(&s.path, s.kind, &s.data, rules))
+            .collect()
     }
 }
 

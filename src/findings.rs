@@ -1,0 +1,313 @@
+//! From detections to findings: severity as the evidence warrants, location (line, column,
+//! snippet), a stable fingerprint, and the endpoints table.
+
+use std::collections::BTreeMap;
+
+use crate::files::FileKind;
+use crate::lang::facts::FactKind;
+use crate::lang::js::{self, Detection};
+use crate::package::metadata::Manifest;
+use crate::report::{Category, Consequence, Endpoint, EndpointClass, ErrorEntry, Finding, Severity, Span, Stage};
+use crate::rules::RuleSet;
+
+/// What one file yielded.
+#[derive(Debug, Default)]
+pub struct FileFindings {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<ErrorEntry>,
+    pub urls: Vec<(String, String)>,
+    pub parsed: bool,
+}
+
+/// Analyses one source file: JavaScript and TypeScript are parsed; other kinds yield nothing yet.
+pub fn analyze_file(path: &str, kind: FileKind, data: &[u8], rules: &RuleSet) -> FileFindings {
+    if !matches!(kind, FileKind::Javascript | FileKind::Typescript) {
+        return FileFindings::default();
+    }
+    let text = String::from_utf8_lossy(data);
+    let analysis = js::analyze(path, &text, rules);
+    let mut out = FileFindings { parsed: analysis.parsed, ..FileFindings::default() };
+    let lines = LineIndex::new(&text);
+    for error in analysis.errors.iter().take(3) {
+        let place = error.span.map(|s| {
+            let (line, column) = lines.locate(s.start);
+            format!(" at line {line}, column {column}")
+        });
+        out.errors.push(ErrorEntry {
+            file: path.to_string(),
+            message: format!(
+                "syntax error{}: {}{}",
+                place.unwrap_or_default(),
+                error.message,
+                if analysis.parsed { " (the rest of the file was analysed)" } else { " (only literals and environment reads were scanned)" }
+            ),
+            stage: Stage::Parse,
+        });
+    }
+    let mut seen = std::collections::HashSet::new();
+    for detection in &analysis.detections {
+        for &rule in &detection.rules {
+            if !seen.insert((rule, detection.fact.span.start)) {
+                continue;
+            }
+            out.findings.push(finding(path, &text, &lines, detection, rule, rules));
+        }
+    }
+    out.findings.sort_by(|a, b| (a.span.start, &a.rule).cmp(&(b.span.start, &b.rule)));
+    dedupe_overlapping(&mut out.findings);
+    out.urls = analysis.urls.into_iter().map(|(url, _)| url).map(|u| (u, path.to_string())).collect();
+    out
+}
+
+/// One rule on nested spans (a chain and its prefix) is one finding: keep the first.
+fn dedupe_overlapping(findings: &mut Vec<Finding>) {
+    let mut last_end: BTreeMap<String, u32> = BTreeMap::new();
+    findings.retain(|f| {
+        let end = last_end.entry(f.rule.clone()).or_insert(0);
+        if f.span.start < *end {
+            return false;
+        }
+        *end = f.span.end;
+        true
+    });
+}
+
+fn finding(path: &str, text: &str, lines: &LineIndex, detection: &Detection, rule_index: usize, rules: &RuleSet) -> Finding {
+    let rule = rules.rule(rule_index);
+    let flow = &detection.flow;
+    let fact = &detection.fact;
+    let mut severity = rule.severity;
+    let mut notes = Vec::new();
+    if !flow.reachable {
+        severity = Severity::Info;
+        notes.push("in code nothing calls".to_string());
+    }
+    if let Some(library) = &flow.library {
+        notes.push(format!("inside bundled package {library}"));
+        if rule.category == Category::Region && flow.consequence != Consequence::Gates {
+            severity = Severity::Info;
+        }
+    }
+    if fact.kind == FactKind::Text && flow.consequence == Consequence::Gates {
+        severity = Severity::Info;
+        notes.push("the text is only compared".into());
+    }
+    if rule.category == Category::Region && flow.consequence == Consequence::Local && severity > Severity::Low {
+        severity = Severity::Low;
+    }
+    let (line, column) = lines.locate(fact.span.start);
+    let snippet = snippet(text, fact.span);
+    let consequence_text = match flow.consequence {
+        Consequence::Sent => "the value is sent",
+        Consequence::Gates => "the value decides a branch",
+        Consequence::Local => "the value stays local",
+        Consequence::Unknown => "where the value goes is unknown",
+    };
+    let subject = shorten(&fact.subject, 120);
+    let mut message = format!("{}: `{subject}`; {consequence_text}", rule.title);
+    if let Some(via) = flow.names.first() {
+        message.push_str(&format!(" (via {})", shorten(via, 60)));
+    }
+    for note in notes {
+        message.push_str("; ");
+        message.push_str(&note);
+    }
+    Finding {
+        rule: rule.code.clone(),
+        category: rule.category,
+        severity,
+        title: rule.title.clone(),
+        message,
+        file: path.to_string(),
+        span: fact.span,
+        line,
+        column,
+        fingerprint: fingerprint(&rule.code, path, &snippet),
+        snippet,
+        consequence: Some(flow.consequence),
+        path: Vec::new(),
+        guards: Vec::new(),
+    }
+}
+
+/// Install-time scripts from the manifests, matched by the install rules.
+pub fn install_findings(manifests: &[Manifest], manifest_text: impl Fn(&str) -> Option<String>, rules: &RuleSet) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for manifest in manifests {
+        let text = manifest_text(&manifest.path).unwrap_or_default();
+        let lines = LineIndex::new(&text);
+        for script in &manifest.install_scripts {
+            for rule_index in rules.matching_install_script(&script.command) {
+                let rule = rules.rule(rule_index);
+                let span = script.span.map_or(Span::default(), |(start, end)| Span { start, end });
+                let (line, column) = lines.locate(span.start);
+                let snippet = if text.is_empty() { format!("\"{}\": \"{}\"", script.event, script.command) } else { snippet(&text, span) };
+                out.push(Finding {
+                    rule: rule.code.clone(),
+                    category: rule.category,
+                    severity: rule.severity,
+                    title: rule.title.clone(),
+                    message: format!("{}: `{}` runs `{}` when the package is installed", rule.title, script.event, shorten(&script.command, 200)),
+                    file: script.manifest.clone(),
+                    span,
+                    line,
+                    column,
+                    fingerprint: fingerprint(&rule.code, &script.manifest, &script.command),
+                    snippet,
+                    consequence: None,
+                    path: Vec::new(),
+                    guards: Vec::new(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The endpoints table: every URL host, with the files and findings that mention it.
+pub fn endpoints(urls: &[(String, String)], findings: &[Finding]) -> Vec<Endpoint> {
+    let mut by_host: BTreeMap<String, Endpoint> = BTreeMap::new();
+    for (url, file) in urls {
+        let Some(host) = host_of(url) else { continue };
+        let entry = by_host.entry(host.clone()).or_insert_with(|| Endpoint {
+            host: host.clone(),
+            urls: Vec::new(),
+            class: EndpointClass::Unknown,
+            files: Vec::new(),
+            rules: Vec::new(),
+        });
+        if entry.urls.len() < 8 && !entry.urls.contains(url) {
+            entry.urls.push(url.clone());
+        }
+        if !entry.files.contains(file) {
+            entry.files.push(file.clone());
+        }
+    }
+    for finding in findings {
+        for endpoint in by_host.values_mut() {
+            if finding.snippet.contains(&endpoint.host) && !endpoint.rules.contains(&finding.rule) {
+                endpoint.rules.push(finding.rule.clone());
+                if finding.category == Category::Telemetry && endpoint.class == EndpointClass::Unknown {
+                    endpoint.class = EndpointClass::Telemetry;
+                }
+            }
+        }
+    }
+    for endpoint in by_host.values_mut() {
+        if endpoint.class == EndpointClass::Unknown {
+            endpoint.class = classify_host(&endpoint.host, &endpoint.urls);
+        }
+    }
+    by_host.into_values().collect()
+}
+
+fn host_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    let host = host.split(':').next()?.to_ascii_lowercase();
+    let plausible = host.contains('.') || host == "localhost";
+    (plausible && host.len() < 256 && !host.contains(['$', '{', '%'])).then_some(host)
+}
+
+fn classify_host(host: &str, urls: &[String]) -> EndpointClass {
+    const GEO_IP: [&str; 9] = ["ipinfo.io", "ip-api.com", "ipapi.co", "ipgeolocation", "geojs.io", "ipify.org", "ifconfig.me", "freegeoip", "db-ip.com"];
+    const TELEMETRY: [&str; 12] = ["sentry.io", "statsig", "segment.io", "mixpanel", "amplitude", "posthog", "bugsnag", "datadoghq", "honeycomb.io", "google-analytics", "rollbar", "telemetry"];
+    const DOCS: [&str; 8] = ["github.com", "docs.", "developer.", "stackoverflow.com", "npmjs.com", "wikipedia.org", "mozilla.org", "readthedocs"];
+    if GEO_IP.iter().any(|g| host.contains(g)) {
+        EndpointClass::GeoIp
+    } else if TELEMETRY.iter().any(|t| host.contains(t)) || urls.iter().any(|u| u.contains("/metrics") || u.contains("/telemetry") || u.contains("/log?")) {
+        EndpointClass::Telemetry
+    } else if DOCS.iter().any(|d| host.contains(d)) {
+        EndpointClass::Docs
+    } else if host.starts_with("api.") || host.contains(".api.") || host.contains("googleapis.com") {
+        EndpointClass::Api
+    } else {
+        EndpointClass::Unknown
+    }
+}
+
+/// The code around a span, on its line: at most ~80 bytes each side in minified files, cut at
+/// character boundaries, so it can be found again in the file as it stands.
+fn snippet(text: &str, span: Span) -> String {
+    let start = (span.start as usize).min(text.len());
+    let end = (span.end as usize).clamp(start, text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+    let mut from = line_start.max(start.saturating_sub(80));
+    let mut to = line_end.min(end.max(start + 160).min(start + 400) + 80).max(end.min(line_end));
+    to = to.min(line_end);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    while to < text.len() && !text.is_char_boundary(to) {
+        to += 1;
+    }
+    text[from..to].trim().to_string()
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &text[..cut])
+}
+
+/// FNV-1a over rule, file and snippet: the same code in the same place keeps its fingerprint
+/// across runs and across package versions that did not change it.
+fn fingerprint(rule: &str, path: &str, snippet: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in rule.bytes().chain([0]).chain(path.bytes()).chain([0]).chain(snippet.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// Line starts of a text, for 1-based line and column (in bytes) of an offset.
+struct LineIndex {
+    starts: Vec<u32>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
+        Self { starts }
+    }
+
+    fn locate(&self, offset: u32) -> (u32, u32) {
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        (line as u32, offset - self.starts[line - 1] + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_columns_are_one_based() {
+        let index = LineIndex::new("ab\ncd\n");
+        assert_eq!(index.locate(0), (1, 1));
+        assert_eq!(index.locate(4), (2, 2));
+    }
+
+    #[test]
+    fn hosts() {
+        assert_eq!(host_of("https://key@o1.ingest.us.sentry.io/123").as_deref(), Some("o1.ingest.us.sentry.io"));
+        assert_eq!(host_of("http://localhost:8080/x").as_deref(), Some("localhost"));
+        assert_eq!(host_of("https://${host}/x"), None);
+    }
+
+    #[test]
+    fn snippets_stay_on_their_line() {
+        let text = "first line\nlet a = os.hostname();\nlast";
+        let s = snippet(text, Span { start: 19, end: 32 });
+        assert_eq!(s, "let a = os.hostname();");
+    }
+}

@@ -1,0 +1,54 @@
+//! Facts: what one pass over a file extracted, owned and independent of any parser's arena.
+
+use serde::Serialize;
+
+use crate::report::{Consequence, Span};
+
+/// What kind of code a fact stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FactKind {
+    /// A call; `subject` is the callee resolved through aliases and imports, e.g. `os.hostname`.
+    Call,
+    /// A property read; `subject` is the resolved chain, e.g. `Intl.DateTimeFormat().resolvedOptions().timeZone`.
+    Read,
+    /// A `new` expression; `subject` is the constructor chain.
+    New,
+    /// An environment variable read (`process.env.X`, `process.env["X"]`); `subject` is `X`.
+    Env,
+    /// A string or template literal; `subject` is its text.
+    Text,
+    /// An object key or an assigned property whose value is not a literal; `subject` is the key.
+    Key,
+    /// A property name in a read or call on any object, e.g. `getUsageStatisticsEnabled`.
+    Name,
+    /// A value compared with a literal (`===`, `includes`, `startsWith`…); `subject` is the literal,
+    /// `argument` what it is compared with.
+    Compare,
+}
+
+/// One fact, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fact {
+    pub kind: FactKind,
+    pub subject: String,
+    /// For calls and constructors: the first argument when it is a constant string
+    /// (`undefined` for `undefined`/`void 0`, empty when there is no argument).
+    /// For comparisons: the compared value's chain or name.
+    pub argument: Option<String>,
+    /// For calls and constructors whose first argument is an object literal: its keys.
+    pub argument_keys: Vec<String>,
+    pub span: Span,
+}
+
+/// Where a matched value goes, worked out while the syntax tree is still at hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Flow {
+    pub consequence: Consequence,
+    /// Variable, property and function names the value passes through, nearest first.
+    pub names: Vec<String>,
+    /// False when the site cannot run: after a `return`, or in a function nothing refers to.
+    pub reachable: bool,
+    /// The bundled third-party package the site belongs to, when the bundler recorded it.
+    pub library: Option<String>,
+}

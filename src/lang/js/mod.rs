@@ -1,0 +1,441 @@
+//! JavaScript and TypeScript: parse each file once with oxc, walk its nodes once to extract
+//! facts, match them against the rules, and work out the flow of every match while the syntax
+//! tree is still alive. Nothing arena-bound leaves this module.
+
+mod flow;
+mod resolve;
+
+use std::sync::OnceLock;
+
+use oxc::allocator::Allocator;
+use oxc::ast::AstKind;
+use oxc::ast::ast::{Argument, Expression, ObjectPropertyKind};
+use oxc::parser::{ParseOptions, Parser};
+use oxc::semantic::{NodeId, Semantic, SemanticBuilder};
+use oxc::span::{GetSpan, SourceType};
+use regex::Regex;
+
+use self::flow::{Flows, Liveness, library_of};
+use self::resolve::{Resolver, string_value};
+use crate::lang::facts::{Fact, FactKind, Flow};
+use crate::report::{Consequence, Span};
+use crate::rules::RuleSet;
+
+/// A fact some rule matched, with where its value goes.
+#[derive(Debug, Clone)]
+pub struct Detection {
+    pub fact: Fact,
+    /// Indexes into the rule set.
+    pub rules: Vec<usize>,
+    pub flow: Flow,
+}
+
+/// A syntax error, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub message: String,
+    pub span: Option<Span>,
+}
+
+/// Everything one file yielded.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub detections: Vec<Detection>,
+    pub errors: Vec<SyntaxError>,
+    /// Every URL in a string literal, with where it is.
+    pub urls: Vec<(String, Span)>,
+    /// False when the parser gave up and only a lexical scan of literals was possible.
+    pub parsed: bool,
+}
+
+/// Analyses one JavaScript or TypeScript file.
+pub fn analyze(path: &str, source: &str, rules: &RuleSet) -> Analysis {
+    let allocator = Allocator::default();
+    let mut errors = Vec::new();
+    for source_type in source_types(path) {
+        let options = ParseOptions {
+            allow_return_outside_function: true,
+            parse_regular_expression: false,
+            ..ParseOptions::default()
+        };
+        let parsed = Parser::new(&allocator, source, source_type).with_options(options).parse();
+        let messages: Vec<SyntaxError> = parsed
+            .diagnostics
+            .errors()
+            .take(20)
+            .map(|d| SyntaxError {
+                message: d.message.to_string(),
+                span: d
+                    .labels
+                    .first()
+                    .map(|l| Span { start: l.offset() as u32, end: (l.offset() + l.len()) as u32 }),
+            })
+            .collect();
+        if parsed.panicked {
+            if errors.is_empty() {
+                errors = messages;
+            }
+            continue;
+        }
+        let semantic = SemanticBuilder::new().with_build_nodes(true).with_check_syntax_error(false).build(&parsed.program).semantic;
+        let mut analysis = Extractor::new(&semantic, source, rules).run();
+        analysis.errors = messages;
+        analysis.parsed = true;
+        return analysis;
+    }
+    // The parser could not recover: still report what literals and environment reads say.
+    let mut analysis = lexical_scan(source, rules);
+    analysis.errors = errors;
+    analysis
+}
+
+/// What to try, most likely first: the extension's own type, then script and JSX variants.
+fn source_types(path: &str) -> Vec<SourceType> {
+    let lower = path.to_ascii_lowercase();
+    if lower.ends_with(".ts") || lower.ends_with(".mts") || lower.ends_with(".cts") {
+        vec![SourceType::ts(), SourceType::tsx()]
+    } else if lower.ends_with(".tsx") {
+        vec![SourceType::tsx(), SourceType::ts()]
+    } else {
+        vec![
+            SourceType::unambiguous().with_jsx(true),
+            SourceType::unambiguous(),
+            SourceType::script(),
+            SourceType::tsx(),
+        ]
+    }
+}
+
+struct Extractor<'s, 'a> {
+    semantic: &'s Semantic<'a>,
+    resolver: Resolver<'s, 'a>,
+    source: &'a str,
+    rules: &'s RuleSet,
+    matched: Vec<(Fact, NodeId, Vec<usize>)>,
+    urls: Vec<(String, Span)>,
+}
+
+impl<'s, 'a> Extractor<'s, 'a> {
+    fn new(semantic: &'s Semantic<'a>, source: &'a str, rules: &'s RuleSet) -> Self {
+        Self { semantic, resolver: Resolver::new(semantic), source, rules, matched: Vec::new(), urls: Vec::new() }
+    }
+
+    fn run(mut self) -> Analysis {
+        for node in self.semantic.nodes().iter() {
+            self.visit(node.id(), node.kind());
+        }
+        let matched = std::mem::take(&mut self.matched);
+        let mut detections = Vec::with_capacity(matched.len());
+        if !matched.is_empty() {
+            let liveness = Liveness::compute(self.semantic);
+            let flows = Flows::new(self.semantic, &self.resolver, self.source);
+            for (fact, node, rules) in matched {
+                let mut names = Vec::new();
+                let consequence = match fact.kind {
+                    FactKind::Compare => Consequence::Gates,
+                    FactKind::Key => match self.semantic.nodes().kind(node) {
+                        AstKind::AssignmentExpression(_) => {
+                            names.push(fact.subject.clone());
+                            Consequence::Sent
+                        }
+                        _ => {
+                            names.push(fact.subject.clone());
+                            flows.consequence(node, true, &mut names)
+                        }
+                    },
+                    _ => flows.consequence(node, false, &mut names),
+                };
+                let flow = Flow {
+                    consequence,
+                    names,
+                    reachable: liveness.reachable(self.semantic, node),
+                    library: library_of(self.semantic, node),
+                };
+                let rules: Vec<usize> = rules.into_iter().filter(|&r| self.rules.accepts_flow(r, &flow)).collect();
+                if !rules.is_empty() {
+                    detections.push(Detection { fact, rules, flow });
+                }
+            }
+        }
+        Analysis { detections, errors: Vec::new(), urls: self.urls, parsed: true }
+    }
+
+    fn offer(&mut self, fact: Fact, node: NodeId) {
+        let rules = self.rules.matching(&fact);
+        if !rules.is_empty() {
+            self.matched.push((fact, node, rules));
+        }
+    }
+
+    fn visit(&mut self, id: NodeId, kind: AstKind<'a>) {
+        match kind {
+            AstKind::CallExpression(call) => {
+                let callee = call.callee.without_parentheses();
+                let last = last_name(callee);
+                let wanted = self.rules.wants(FactKind::Call, last)
+                    || matches!(callee, Expression::Identifier(_) | Expression::SequenceExpression(_));
+                if wanted {
+                    let subject = self.resolver.chain(&call.callee);
+                    let (argument, argument_keys) = self.first_argument(&call.arguments);
+                    self.offer(Fact { kind: FactKind::Call, subject, argument: Some(argument), argument_keys, span: span(call.span) }, id);
+                }
+                self.comparison_call(id, call);
+            }
+            AstKind::NewExpression(new) => {
+                let last = last_name(new.callee.without_parentheses());
+                if self.rules.wants(FactKind::New, last) {
+                    let subject = self.resolver.chain(&new.callee);
+                    let (argument, argument_keys) = self.first_argument(&new.arguments);
+                    self.offer(Fact { kind: FactKind::New, subject, argument: Some(argument), argument_keys, span: span(new.span) }, id);
+                }
+            }
+            AstKind::StaticMemberExpression(m) => {
+                let name = m.property.name.as_str();
+                self.member(id, m.span, &m.object, name);
+            }
+            AstKind::ComputedMemberExpression(m) => {
+                if let Some(name) = m.static_property_name() {
+                    self.member(id, m.span, &m.object, name.as_str());
+                }
+            }
+            AstKind::StringLiteral(s) => {
+                self.text(id, s.value.as_str(), span(s.span));
+            }
+            AstKind::TemplateLiteral(t) => {
+                for quasi in &t.quasis {
+                    if let Some(cooked) = quasi.value.cooked {
+                        self.text(id, cooked.as_str(), span(quasi.span));
+                    }
+                }
+            }
+            AstKind::ObjectProperty(p) => {
+                if !is_literal(&p.value)
+                    && self.rules.wants(FactKind::Key, "")
+                    && let Some(key) = p.key.static_name()
+                {
+                    self.offer(Fact { kind: FactKind::Key, subject: key.to_string(), argument: None, argument_keys: Vec::new(), span: span(p.span) }, id);
+                }
+            }
+            AstKind::AssignmentExpression(a) => {
+                if !is_literal(&a.right)
+                    && self.rules.wants(FactKind::Key, "")
+                    && let Some(member) = a.left.as_member_expression()
+                    && let Some(key) = member.static_property_name()
+                {
+                    self.offer(Fact { kind: FactKind::Key, subject: key.to_string(), argument: None, argument_keys: Vec::new(), span: span(a.span) }, id);
+                }
+            }
+            AstKind::BinaryExpression(b) if b.operator.is_equality() => {
+                let (literal, other) = match (string_value(&b.left), string_value(&b.right)) {
+                    (Some(l), None) => (l, &b.right),
+                    (None, Some(r)) => (r, &b.left),
+                    _ => return,
+                };
+                if self.rules.wants(FactKind::Compare, "") {
+                    let argument = self.subject_name(other);
+                    self.offer(Fact { kind: FactKind::Compare, subject: literal.to_string(), argument: Some(argument), argument_keys: Vec::new(), span: span(b.span) }, id);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Reads: `process.env.X` becomes an `Env` fact; every property name is a `Name` fact; and
+    /// chains rules ask for are `Read` facts. A member that is itself called is left to the call.
+    fn member(&mut self, id: NodeId, member_span: oxc::span::Span, object: &Expression<'a>, name: &str) {
+        let nodes = self.semantic.nodes();
+        let called = matches!(nodes.parent_kind(id), AstKind::CallExpression(c) if c.callee.span() == member_span);
+        let assigned = matches!(nodes.parent_kind(id), AstKind::AssignmentExpression(a) if a.left.span() == member_span);
+        if self.rules.wants(FactKind::Name, name) {
+            self.offer(Fact { kind: FactKind::Name, subject: name.to_string(), argument: None, argument_keys: Vec::new(), span: span(member_span) }, id);
+        }
+        if assigned {
+            return;
+        }
+        if last_name(object.without_parentheses()) == "env" && self.rules.wants(FactKind::Env, name) {
+            let object_chain = self.resolver.chain(object);
+            if object_chain == "process.env" || object_chain == "import.meta.env" {
+                self.offer(Fact { kind: FactKind::Env, subject: name.to_string(), argument: None, argument_keys: Vec::new(), span: span(member_span) }, id);
+            }
+        }
+        if !called && self.rules.wants(FactKind::Read, name) {
+            let mut subject = self.resolver.chain(object);
+            subject.push('.');
+            subject.push_str(name);
+            self.offer(Fact { kind: FactKind::Read, subject, argument: None, argument_keys: Vec::new(), span: span(member_span) }, id);
+        }
+    }
+
+    fn text(&mut self, id: NodeId, value: &str, at: Span) {
+        if value.len() > 4096 {
+            return;
+        }
+        if value.contains("://") {
+            for url in urls_in(value) {
+                self.urls.push((url.to_string(), at));
+            }
+        }
+        if self.rules.wants(FactKind::Text, "") {
+            self.offer(Fact { kind: FactKind::Text, subject: value.to_string(), argument: None, argument_keys: Vec::new(), span: at }, id);
+        }
+    }
+
+    /// `x.includes("…")`, `x.startsWith("…")`, `["a","b"].includes(x)` as comparisons.
+    fn comparison_call(&mut self, id: NodeId, call: &oxc::ast::ast::CallExpression<'a>) {
+        let Expression::StaticMemberExpression(m) = call.callee.without_parentheses() else {
+            return;
+        };
+        if !matches!(m.property.name.as_str(), "includes" | "startsWith" | "endsWith" | "indexOf" | "has") {
+            return;
+        }
+        if !self.rules.wants(FactKind::Compare, "") {
+            return;
+        }
+        let Some(first) = call.arguments.first().and_then(Argument::as_expression) else {
+            return;
+        };
+        if let Some(literal) = string_value(first) {
+            let argument = self.subject_name(&m.object);
+            self.offer(Fact { kind: FactKind::Compare, subject: literal.to_string(), argument: Some(argument), argument_keys: Vec::new(), span: span(call.span) }, id);
+        } else if let Expression::ArrayExpression(array) = m.object.without_parentheses() {
+            let argument = self.subject_name(first);
+            for element in array.elements.iter().take(64) {
+                if let Some(literal) = element.as_expression().and_then(string_value) {
+                    self.offer(Fact { kind: FactKind::Compare, subject: literal.to_string(), argument: Some(argument.clone()), argument_keys: Vec::new(), span: span(call.span) }, id);
+                }
+            }
+        }
+    }
+
+    /// What is compared: its chain, or the local name when the chain says nothing.
+    fn subject_name(&self, expr: &Expression<'a>) -> String {
+        let chain = self.resolver.chain(expr);
+        if chain.starts_with('?')
+            && let Expression::Identifier(id) = expr.without_parentheses()
+        {
+            return format!("{chain} {}", id.name);
+        }
+        chain
+    }
+
+    /// The first argument as a constant string (through a constant it names) and, for an
+    /// object literal, its keys.
+    fn first_argument(&self, arguments: &[Argument<'a>]) -> (String, Vec<String>) {
+        let Some(first) = arguments.first() else {
+            return (String::new(), Vec::new());
+        };
+        let Some(expr) = first.as_expression() else {
+            return (String::new(), Vec::new());
+        };
+        let expr = expr.without_parentheses();
+        match expr {
+            Expression::ObjectExpression(object) => {
+                let keys = object
+                    .properties
+                    .iter()
+                    .filter_map(|p| match p {
+                        ObjectPropertyKind::ObjectProperty(p) => p.key.static_name().map(|k| k.to_string()),
+                        ObjectPropertyKind::SpreadProperty(_) => None,
+                    })
+                    .collect();
+                (String::new(), keys)
+            }
+            Expression::Identifier(id) if id.name == "undefined" => ("undefined".into(), Vec::new()),
+            Expression::UnaryExpression(u) if u.operator == oxc::syntax::operator::UnaryOperator::Void => {
+                ("undefined".into(), Vec::new())
+            }
+            Expression::Identifier(id) => (self.constant_string(id).unwrap_or_default(), Vec::new()),
+            other => (string_value(other).unwrap_or_default().to_string(), Vec::new()),
+        }
+    }
+
+    /// The string a `const`/`var` holds when it is initialised with a literal and never reassigned.
+    fn constant_string(&self, id: &oxc::ast::ast::IdentifierReference<'a>) -> Option<String> {
+        let symbol = self.resolver.symbol_of(id)?;
+        let scoping = self.semantic.scoping();
+        if scoping.symbol_is_mutated(symbol) {
+            return None;
+        }
+        let declaration = scoping.symbol_declaration(symbol);
+        match self.semantic.nodes().kind(declaration) {
+            AstKind::VariableDeclarator(d) => d.init.as_ref().and_then(string_value).map(str::to_string),
+            _ => None,
+        }
+    }
+}
+
+fn span(s: oxc::span::Span) -> Span {
+    Span { start: s.start, end: s.end }
+}
+
+fn is_literal(expr: &Expression<'_>) -> bool {
+    matches!(
+        expr.without_parentheses(),
+        Expression::StringLiteral(_)
+            | Expression::NumericLiteral(_)
+            | Expression::BooleanLiteral(_)
+            | Expression::NullLiteral(_)
+            | Expression::RegExpLiteral(_)
+            | Expression::BigIntLiteral(_)
+    ) || matches!(expr.without_parentheses(), Expression::TemplateLiteral(t) if t.expressions.is_empty())
+        || matches!(expr.without_parentheses(), Expression::UnaryExpression(u) if matches!(u.argument, Expression::NumericLiteral(_)))
+}
+
+/// The last name of a callee or object: `hostname` of `os.hostname`, `fetch` of `fetch`.
+fn last_name<'a>(expr: &Expression<'a>) -> &'a str {
+    match expr {
+        Expression::Identifier(id) => id.name.as_str(),
+        Expression::StaticMemberExpression(m) => m.property.name.as_str(),
+        Expression::ComputedMemberExpression(m) => m.static_property_name().map_or("", |n| n.as_str()),
+        Expression::ChainExpression(c) => match &c.expression {
+            oxc::ast::ast::ChainElement::StaticMemberExpression(m) => m.property.name.as_str(),
+            oxc::ast::ast::ChainElement::ComputedMemberExpression(m) => {
+                m.static_property_name().map_or("", |n| n.as_str())
+            }
+            _ => "",
+        },
+        Expression::SequenceExpression(s) => s.expressions.last().map_or("", last_name),
+        _ => "",
+    }
+}
+
+/// URLs inside a string: `http://`, `https://`, `ws://`, `wss://` up to the first character
+/// that cannot be in one.
+pub fn urls_in(text: &str) -> impl Iterator<Item = &str> {
+    static URL: OnceLock<Regex> = OnceLock::new();
+    URL.get_or_init(|| Regex::new(r#"(?i)\b(?:https?|wss?)://[^\s"'`<>(){}\[\]\\^|]+"#).expect("valid"))
+        .find_iter(text)
+        .map(|m| m.as_str().trim_end_matches(['.', ',', ';', ':']))
+}
+
+/// When parsing fails: string literals and environment reads found lexically, so a broken file
+/// still reports its endpoints and switches.
+fn lexical_scan(source: &str, rules: &RuleSet) -> Analysis {
+    static STRING: OnceLock<Regex> = OnceLock::new();
+    static ENV: OnceLock<Regex> = OnceLock::new();
+    let string = STRING.get_or_init(|| Regex::new(r#""(?:[^"\\\n]|\\.){1,2048}"|'(?:[^'\\\n]|\\.){1,2048}'"#).expect("valid"));
+    let env = ENV.get_or_init(|| Regex::new(r#"process\.env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[["']([A-Za-z_][A-Za-z0-9_]*)["']\])"#).expect("valid"));
+    let mut analysis = Analysis::default();
+    let flow = Flow { consequence: Consequence::Unknown, names: Vec::new(), reachable: true, library: None };
+    let push = |fact: Fact, analysis: &mut Analysis| {
+        let matched = rules.matching(&fact);
+        if !matched.is_empty() {
+            analysis.detections.push(Detection { fact, rules: matched, flow: flow.clone() });
+        }
+    };
+    for m in string.find_iter(source) {
+        let value = &m.as_str()[1..m.as_str().len() - 1];
+        let at = Span { start: m.start() as u32, end: m.end() as u32 };
+        for url in urls_in(value) {
+            analysis.urls.push((url.to_string(), at));
+        }
+        push(Fact { kind: FactKind::Text, subject: value.to_string(), argument: None, argument_keys: Vec::new(), span: at }, &mut analysis);
+    }
+    for c in env.captures_iter(source) {
+        let whole = c.get(0).expect("match");
+        let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
+        let at = Span { start: whole.start() as u32, end: whole.end() as u32 };
+        push(Fact { kind: FactKind::Env, subject: name.to_string(), argument: None, argument_keys: Vec::new(), span: at }, &mut analysis);
+    }
+    analysis
+}
