@@ -227,16 +227,16 @@ fn classify_host(host: &str, urls: &[String]) -> EndpointClass {
     }
 }
 
-/// The code around a span, on its line: at most ~80 bytes each side in minified files, cut at
-/// character boundaries, so it can be found again in the file as it stands.
+/// The code around a span, on its line: the span (up to 240 bytes) and about 40 bytes each
+/// side, cut at character boundaries, so it can be found again in the file as it stands and
+/// does not reach into neighbouring sites of a minified line.
 fn snippet(text: &str, span: Span) -> String {
     let start = (span.start as usize).min(text.len());
-    let end = (span.end as usize).clamp(start, text.len());
+    let end = (span.end as usize).clamp(start, text.len()).min(start + 240);
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
-    let mut from = line_start.max(start.saturating_sub(80));
-    let mut to = line_end.min(end.max(start + 160).min(start + 400) + 80).max(end.min(line_end));
-    to = to.min(line_end);
+    let mut from = line_start.max(start.saturating_sub(40));
+    let mut to = line_end.min(end + 40);
     while !text.is_char_boundary(from) {
         from -= 1;
     }

@@ -213,7 +213,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     && self.rules.wants(FactKind::Key, "")
                     && let Some(key) = p.key.static_name()
                 {
-                    self.offer(Fact { kind: FactKind::Key, subject: key.to_string(), argument: None, argument_keys: Vec::new(), span: span(p.span) }, id);
+                    self.offer(Fact { kind: FactKind::Key, subject: key.to_string(), argument: None, argument_keys: Vec::new(), span: span(p.key.span()) }, id);
                 }
             }
             AstKind::AssignmentExpression(a) => {
@@ -222,7 +222,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     && let Some(member) = a.left.as_member_expression()
                     && let Some(key) = member.static_property_name()
                 {
-                    self.offer(Fact { kind: FactKind::Key, subject: key.to_string(), argument: None, argument_keys: Vec::new(), span: span(a.span) }, id);
+                    self.offer(Fact { kind: FactKind::Key, subject: key.to_string(), argument: None, argument_keys: Vec::new(), span: span(a.left.span()) }, id);
                 }
             }
             AstKind::BinaryExpression(b) if b.operator.is_equality() => {

@@ -293,6 +293,11 @@ impl<'s, 'a> Resolver<'s, 'a> {
                 return Some(normalise_module(module));
             }
             if let Some(symbol) = self.symbol_of(id) {
+                if self.is_require_function(symbol, depth)
+                    && let Some(module) = call.arguments.first().and_then(argument_string)
+                {
+                    return Some(normalise_module(module));
+                }
                 if call.arguments.is_empty() {
                     return self.bundled_module(symbol);
                 }
@@ -304,6 +309,21 @@ impl<'s, 'a> Resolver<'s, 'a> {
             }
         }
         None
+    }
+
+    /// Whether `symbol` holds a `require` made by `module.createRequire(import.meta.url)`, as
+    /// esbuild's ESM bundles do (`var J1 = createRequire(import.meta.url); J1("os")`).
+    fn is_require_function(&self, symbol: SymbolId, depth: u8) -> bool {
+        let declaration = self.semantic.scoping().symbol_declaration(symbol);
+        let AstKind::VariableDeclarator(d) = self.semantic.nodes().kind(declaration) else {
+            return false;
+        };
+        let Some(Expression::CallExpression(init)) = d.init.as_ref().map(|e| e.without_parentheses()) else {
+            return false;
+        };
+        let mut chain = String::new();
+        self.push(&init.callee, &mut chain, depth + 1);
+        chain == "module.createRequire"
     }
 
     /// For `var require_x = __commonJS({"node_modules/x/index.js"(exports, module) {…}})`:
