@@ -1,1 +1,862 @@
-fn main() {}
+//! The page, end to end, in headless Chromium: it starts cleanly, reads a package dropped on it
+//! through its file input, shows what it found as text, survives a broken archive, makes no
+//! network request, and works as the single file `telltale.html` opened from disk.
+//!
+//! Every test is `#[ignore]`d: it needs a built page and a Chromium. `cargo xtask test` builds
+//! both and runs them; by hand:
+//!
+//! ```text
+//! cargo xtask dist
+//! TELLTALE_DIST=dist cargo test --test browser -- --ignored --test-threads=1
+//! ```
+//!
+//! Chromium is driven over the DevTools protocol (`headless_chrome`), so no ChromeDriver is
+//! needed; `dist/` is served from a thread of the test on a free localhost port. Packages are
+//! built in code, so a test shows exactly which bytes it hands to the page.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use headless_chrome::protocol::cdp::types::Event;
+use headless_chrome::protocol::cdp::{Log, Network, Page, Runtime, Target};
+use headless_chrome::{Browser, LaunchOptions, Tab};
+use serde::de::DeserializeOwned;
+
+/// How long the page may take to start or to read a package before a test gives up.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The member whose name is markup; the page must show it as text.
+const HOSTILE_NAME: &str = "<img src=x onerror=alert(1)>.js";
+
+/// Chromium started on the page's `index.html` from `dist/` served over HTTP.
+#[test]
+#[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
+fn page_loads_with_the_drop_zone_and_no_errors() {
+    let server = StaticServer::start();
+    let page = PageSession::open(&server.url("index.html"));
+
+    let drop_zone = page.text(".drop-zone");
+    assert!(
+        drop_zone.contains("Drop a package to inspect it"),
+        "drop zone reads: {drop_zone}"
+    );
+    assert!(
+        drop_zone.contains("Choose files"),
+        "drop zone reads: {drop_zone}"
+    );
+    assert!(page.eval::<bool>("document.getElementById('file-input') !== null"));
+    assert!(page.eval::<bool>("document.getElementById('folder-input') !== null"));
+    assert!(
+        !page.eval::<bool>("document.getElementById('boot-status') !== null"),
+        "the boot message is still showing"
+    );
+    page.assert_quiet();
+}
+
+/// A small npm package with a nested zip, picked through the file input as a person would.
+#[test]
+#[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
+fn uploaded_package_shows_its_files_with_nested_archive_members() {
+    let server = StaticServer::start();
+    let page = PageSession::open(&server.url("index.html"));
+    let package = write_fixture("demo-1.0.0.tgz", &npm_package(&[]));
+
+    page.pick_file(&package);
+    page.wait_for_files();
+
+    let tabs = page.text(".package-tabs");
+    assert!(tabs.contains("demo-1.0.0.tgz"), "package tabs read: {tabs}");
+    assert!(tabs.contains("5 files"), "package tabs read: {tabs}");
+    let rows = page.file_rows();
+    let expected = [
+        ["package/cli.js", "javascript", "49 B"],
+        ["package/inner.zip", "archive (zip)", ""],
+        ["package/inner.zip!/docs/readme.txt", "text", "18 B"],
+        ["package/lib/x.js", "javascript", "50 B"],
+        ["package/package.json", "json", "75 B"],
+    ];
+    for [path, kind, size] in expected {
+        let Some(row) = rows.iter().find(|row| row[0] == path) else {
+            panic!("no row for {path} in {rows:?}");
+        };
+        assert_eq!(row[1], kind, "kind of {path}");
+        if !size.is_empty() {
+            assert_eq!(row[2], size, "size of {path}");
+        }
+    }
+    let zip = rows
+        .iter()
+        .find(|row| row[0] == "package/inner.zip")
+        .expect("checked above");
+    assert!(zip[2].ends_with(" B"), "size of the nested zip: {zip:?}");
+    assert!(
+        !page.eval::<bool>("document.querySelector('.errors, .failure') !== null"),
+        "{}",
+        page.text("main")
+    );
+
+    let screenshot = page.screenshot("files");
+    eprintln!("screenshot: {}", screenshot.display());
+    page.assert_quiet();
+}
+
+/// A damaged archive is reported in words, and the page goes on to read the next one.
+#[test]
+#[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
+fn corrupt_archive_shows_a_readable_error_and_the_page_stays_usable() {
+    let server = StaticServer::start();
+    let page = PageSession::open(&server.url("index.html"));
+    // A gzip header, then bytes that are no deflate stream.
+    let mut corrupt = vec![0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0xff];
+    corrupt.extend(b"this is not deflate data, just some words ".repeat(8));
+    let corrupt = write_fixture("broken-2.0.0.tgz", &corrupt);
+
+    page.pick_file(&corrupt);
+    page.wait_until(
+        "document.querySelector('.errors, .failure') !== null",
+        "the corrupt archive's error",
+    );
+    let problem = page.text(".errors, .failure");
+    assert!(
+        problem.contains("broken-2.0.0.tgz"),
+        "the error names the file: {problem}"
+    );
+    assert!(
+        problem.contains("Problems reading the package"),
+        "the error reads: {problem}"
+    );
+    for debug_noise in ["JsValue", "panicked", "Error {", "unreachable"] {
+        assert!(
+            !problem.contains(debug_noise),
+            "the error is not for people: {problem}"
+        );
+    }
+
+    let good = write_fixture("demo-1.0.0.tgz", &npm_package(&[]));
+    page.pick_file(&good);
+    page.wait_until(
+        "[...document.querySelectorAll('.package-tab')].some(t => t.innerText.includes('demo-1.0.0.tgz') && t.innerText.includes('5 files'))",
+        "the second package to be read",
+    );
+    page.eval::<bool>(
+        "(() => { [...document.querySelectorAll('.package-tab')].find(t => t.innerText.includes('demo-1.0.0.tgz')).click(); return true })()",
+    );
+    page.wait_until(
+        "[...document.querySelectorAll('.file-table td.path')].some(td => td.textContent === 'package/cli.js')",
+        "the second package's files",
+    );
+    assert!(
+        !page.eval::<bool>("document.querySelector('.errors, .failure') !== null"),
+        "{}",
+        page.text("main")
+    );
+    page.assert_quiet();
+}
+
+/// Names inside a package are data from a stranger: they must reach the screen as text.
+#[test]
+#[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
+fn member_names_are_shown_as_text_never_as_markup() {
+    let server = StaticServer::start();
+    let page = PageSession::open(&server.url("index.html"));
+    // The archive's own name is markup too: it is shown in the package tab.
+    let package = write_fixture(
+        "<img src=y onerror=alert(2)>.tgz",
+        &npm_package(&[(HOSTILE_NAME, b"1\n")]),
+    );
+
+    page.pick_file(&package);
+    page.wait_for_files();
+
+    let hostile_path = format!("package/{HOSTILE_NAME}");
+    let rows = page.file_rows();
+    assert!(
+        rows.iter().any(|row| row[0] == hostile_path),
+        "no row reads {hostile_path} literally: {rows:?}"
+    );
+    let tabs = page.text(".package-tabs");
+    assert!(
+        tabs.contains("<img src=y onerror=alert(2)>.tgz"),
+        "package tabs read: {tabs}"
+    );
+    assert_eq!(
+        page.eval::<u32>("document.querySelectorAll('img').length"),
+        0,
+        "an <img> element was made"
+    );
+    assert_eq!(
+        page.eval::<u32>("document.querySelectorAll('[onerror]').length"),
+        0
+    );
+    page.assert_quiet();
+}
+
+/// The page never talks to the network: nothing it loads or does reaches past its own origin,
+/// and its Content-Security-Policy stops a request that tries.
+#[test]
+#[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
+fn page_makes_no_network_requests_and_its_policy_forbids_them() {
+    let server = StaticServer::start();
+    let page = PageSession::open(&server.url("index.html"));
+    let package = write_fixture("demo-1.0.0.tgz", &npm_package(&[]));
+    page.pick_file(&package);
+    page.wait_for_files();
+
+    let origin = server.origin();
+    let Observed {
+        requests,
+        worker_requests,
+        ..
+    } = page.observed();
+    assert!(
+        requests
+            .iter()
+            .any(|url| url.ends_with("/telltale_wasm.js")),
+        "requests were not recorded: {requests:?}"
+    );
+    // The hosted build's engine workers load `telltale.js`: proof that they were watched too.
+    assert!(
+        worker_requests > 0,
+        "no request from a worker was recorded: {requests:?}"
+    );
+    for url in &requests {
+        let local = url.starts_with(&format!("{origin}/"))
+            || url.starts_with("data:")
+            || url.starts_with("blob:");
+        assert!(
+            local,
+            "the page requested {url}; all requests: {requests:?}"
+        );
+    }
+    for path in server.requested() {
+        assert!(
+            [
+                "/",
+                "/index.html",
+                "/style.css",
+                "/telltale_wasm.js",
+                "/telltale.js",
+                "/boot.js"
+            ]
+            .contains(&path.as_str()),
+            "the server was asked for {path}"
+        );
+    }
+
+    page.assert_quiet();
+
+    let policy = page.eval::<String>(
+        "document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]').content",
+    );
+    let directive = |name: &str| -> Vec<String> {
+        let found = policy
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.split_whitespace().next() == Some(name));
+        found
+            .map(|d| d.split_whitespace().skip(1).map(String::from).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(directive("default-src"), ["'none'"], "policy: {policy}");
+    let connect = directive("connect-src");
+    assert!(
+        connect == ["'none'"] || connect == ["'self'"],
+        "connect-src must allow nothing beyond the page itself: {policy}"
+    );
+
+    // From the page, and from a worker made the way the engine's workers are (a Blob URL,
+    // which inherits the page's policy).
+    let probe: serde_json::Value = page.eval_async(
+        r#"(async () => {
+            const violations = [];
+            document.addEventListener("securitypolicyviolation", (e) => violations.push(e.effectiveDirective));
+            let page;
+            try { await fetch("https://example.com/"); page = "resolved"; } catch (e) { page = "rejected: " + e; }
+            const source = `fetch("https://example.com/").then(() => postMessage("resolved"), (e) => postMessage("rejected: " + e));`;
+            const worker = new Worker(URL.createObjectURL(new Blob([source], { type: "text/javascript" })));
+            const fromWorker = await new Promise((resolve) => {
+                worker.onmessage = (e) => resolve(e.data);
+                worker.onerror = (e) => resolve("worker error: " + e.message);
+                setTimeout(() => resolve("no answer"), 5000);
+            });
+            worker.terminate();
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            return { page, worker: fromWorker, violations };
+        })()"#,
+    );
+    assert!(
+        probe["page"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("rejected")),
+        "page fetch: {probe}"
+    );
+    assert!(
+        probe["worker"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("rejected")),
+        "worker fetch: {probe}"
+    );
+    let violations = probe["violations"].as_array().cloned().unwrap_or_default();
+    assert!(
+        violations.iter().any(|v| v == "connect-src"),
+        "the page's fetch was not stopped by connect-src: {probe}"
+    );
+    let refused = page.observed().problems;
+    for context in ["Security", "Worker"] {
+        assert!(
+            refused.iter().any(|p| p.starts_with(context)
+                && p.contains("connect-src")
+                && p.contains("example.com")),
+            "Chromium did not report the blocked request ({context}): {refused:?}"
+        );
+    }
+}
+
+/// `dist/telltale.html` is the whole page in one file, for use with no server at all.
+#[test]
+#[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
+fn single_file_page_works_from_file_url() {
+    let single = dist_dir().join("telltale.html");
+    assert!(
+        single.is_file(),
+        "{} is missing; run cargo xtask dist",
+        single.display()
+    );
+    let url = format!(
+        "file://{}",
+        single.canonicalize().expect("dist/telltale.html").display()
+    );
+    let page = PageSession::open(&url);
+
+    assert!(
+        page.text(".drop-zone")
+            .contains("Drop a package to inspect it")
+    );
+    let package = write_fixture("demo-1.0.0.tgz", &npm_package(&[]));
+    page.pick_file(&package);
+    page.wait_for_files();
+    let rows = page.file_rows();
+    assert!(
+        rows.iter()
+            .any(|row| row[0] == "package/inner.zip!/docs/readme.txt"),
+        "rows: {rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|row| row[0] == "package/cli.js" && row[1] == "javascript"),
+        "rows: {rows:?}"
+    );
+    page.assert_quiet();
+    for request in page.observed().requests {
+        let local = request.starts_with("file://")
+            || request.starts_with("data:")
+            || request.starts_with("blob:");
+        assert!(local, "the single file requested {request}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packages
+
+/// An npm package: `package.json` with a `bin`, its script, a library file, a nested zip with
+/// one file, and any `extra` members (names relative to `package/`).
+fn npm_package(extra: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut inner = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    inner
+        .start_file("docs/readme.txt", options)
+        .expect("zip member");
+    inner.write_all(b"hello from inside\n").expect("zip member");
+    let inner = inner.finish().expect("zip").into_inner();
+
+    let members: Vec<(String, Vec<u8>)> = [
+        (
+            "package.json",
+            br#"{"name":"demo","version":"1.0.0","bin":{"demo":"cli.js"},"main":"lib/x.js"}"#
+                .to_vec(),
+        ),
+        (
+            "cli.js",
+            b"#!/usr/bin/env node\nrequire(\"./lib/x.js\").run();\n".to_vec(),
+        ),
+        (
+            "lib/x.js",
+            b"exports.run = function () { console.log(\"hi\"); };\n".to_vec(),
+        ),
+        ("inner.zip", inner),
+    ]
+    .into_iter()
+    .map(|(name, bytes)| (name.to_string(), bytes))
+    .chain(
+        extra
+            .iter()
+            .map(|(name, bytes)| (name.to_string(), bytes.to_vec())),
+    )
+    .collect();
+
+    let gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut tar = tar::Builder::new(gzip);
+    for (name, bytes) in members {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(1_700_000_000);
+        tar.append_data(&mut header, format!("package/{name}"), bytes.as_slice())
+            .expect("tar member");
+    }
+    tar.into_inner().expect("tar").finish().expect("gzip")
+}
+
+/// Writes a package where the browser can be told to pick it; returns its path.
+fn write_fixture(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-fixtures");
+    std::fs::create_dir_all(&dir).expect("fixture directory");
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("fixture");
+    path
+}
+
+fn dist_dir() -> PathBuf {
+    std::env::var_os("TELLTALE_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("dist"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server
+
+/// `dist/` over HTTP on a free localhost port, remembering every path it was asked for.
+struct StaticServer {
+    server: Arc<tiny_http::Server>,
+    port: u16,
+    requested: Arc<Mutex<Vec<String>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl StaticServer {
+    fn start() -> StaticServer {
+        let dist = dist_dir();
+        assert!(
+            dist.join("index.html").is_file(),
+            "{} has no index.html; run cargo xtask dist",
+            dist.display()
+        );
+        let server =
+            Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("a free localhost port"));
+        let port = server.server_addr().to_ip().expect("an IP address").port();
+        let requested = Arc::new(Mutex::new(Vec::new()));
+        let thread = {
+            let server = Arc::clone(&server);
+            let requested = Arc::clone(&requested);
+            std::thread::spawn(move || {
+                for request in server.incoming_requests() {
+                    let path = request
+                        .url()
+                        .split(['?', '#'])
+                        .next()
+                        .unwrap_or("/")
+                        .to_string();
+                    requested.lock().unwrap().push(path.clone());
+                    let relative = match path.trim_start_matches('/') {
+                        "" => "index.html",
+                        relative => relative,
+                    };
+                    let body = if relative.split('/').any(|part| part == "..") {
+                        None
+                    } else {
+                        std::fs::read(dist.join(relative)).ok()
+                    };
+                    let _ = match body {
+                        Some(body) => {
+                            let header = tiny_http::Header::from_bytes(
+                                "Content-Type",
+                                content_type(relative),
+                            )
+                            .expect("a valid header");
+                            request
+                                .respond(tiny_http::Response::from_data(body).with_header(header))
+                        }
+                        None => request.respond(
+                            tiny_http::Response::from_string("not found").with_status_code(404),
+                        ),
+                    };
+                }
+            })
+        };
+        StaticServer {
+            server,
+            port,
+            requested,
+            thread: Some(thread),
+        }
+    }
+
+    fn origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{path}", self.origin())
+    }
+
+    fn requested(&self) -> Vec<String> {
+        self.requested.lock().unwrap().clone()
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("json") => "application/json",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The browser
+
+/// What Chromium reported while the page ran.
+#[derive(Debug, Default, Clone)]
+struct Observed {
+    /// Uncaught exceptions, `console.error`s, and browser-side errors (a script or style the
+    /// policy refused, a failed load).
+    problems: Vec<String>,
+    /// Every URL the page and its workers asked for.
+    requests: Vec<String>,
+    /// `alert`, `confirm` and friends: none should ever open.
+    dialogs: Vec<String>,
+    /// How many of `requests` came from workers (so a test can tell they were watched).
+    worker_requests: usize,
+}
+
+/// One Chromium with one tab on the page, recording what it reports.
+struct PageSession {
+    // Kept alive: dropping it closes Chromium.
+    _browser: Browser,
+    tab: Arc<Tab>,
+    observed: Arc<Mutex<Observed>>,
+}
+
+impl PageSession {
+    /// Starts Chromium, opens `url` and waits for the app to render its drop zone.
+    fn open(url: &str) -> PageSession {
+        let chromium = std::env::var_os("TELLTALE_CHROMIUM")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "/usr/bin/chromium".into());
+        let args: Vec<&std::ffi::OsStr> = [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ]
+        .iter()
+        .map(std::ffi::OsStr::new)
+        .collect();
+        // headless_chrome adds --headless, and gives every launch a fresh temporary
+        // --user-data-dir that it deletes afterwards.
+        let options = LaunchOptions::default_builder()
+            .path(Some(chromium))
+            .headless(true)
+            .sandbox(false)
+            .window_size(Some((1280, 800)))
+            .idle_browser_timeout(Duration::from_secs(120))
+            .args(args)
+            .build()
+            .expect("Chromium launch options");
+        let browser =
+            Browser::new(options).expect("Chromium starts (is /usr/bin/chromium installed?)");
+        let tab = browser.new_tab().expect("a tab");
+        tab.set_default_timeout(PATIENCE);
+
+        let observed = Arc::new(Mutex::new(Observed::default()));
+        {
+            let observed = Arc::clone(&observed);
+            let weak_tab = Arc::downgrade(&tab);
+            tab.add_event_listener(Arc::new(move |event: &Event| match event {
+                // A Web Worker of the page, paused before its first line: watch it too, then
+                // let it run. Its requests are not reported on the page's own session.
+                Event::AttachedToTarget(attached) => {
+                    let Some(tab) = weak_tab.upgrade() else {
+                        return;
+                    };
+                    let session = attached.params.session_id.clone();
+                    for (id, method) in [
+                        (1, "Network.enable"),
+                        (2, "Runtime.enable"),
+                        (3, "Runtime.runIfWaitingForDebugger"),
+                    ] {
+                        let message = serde_json::json!({ "id": id, "method": method }).to_string();
+                        let sent = tab.call_method(Target::SendMessageToTarget {
+                            message,
+                            session_id: Some(session.clone()),
+                            target_id: None,
+                        });
+                        if let Err(error) = sent {
+                            observed
+                                .lock()
+                                .unwrap()
+                                .problems
+                                .push(format!("cannot watch a worker: {error}"));
+                        }
+                    }
+                }
+                Event::ReceivedMessageFromTarget(received) => {
+                    record_worker_message(&mut observed.lock().unwrap(), &received.params.message);
+                }
+                event => record_page_event(&mut observed.lock().unwrap(), event),
+            }))
+            .expect("an event listener");
+        }
+        tab.enable_runtime().expect("Runtime domain");
+        tab.enable_log().expect("Log domain");
+        tab.call_method(Network::Enable {
+            max_total_buffer_size: None,
+            max_resource_buffer_size: None,
+            max_post_data_size: None,
+            report_direct_socket_traffic: None,
+            enable_durable_messages: None,
+        })
+        .expect("Network domain");
+        tab.call_method(Target::SetAutoAttach {
+            auto_attach: true,
+            wait_for_debugger_on_start: true,
+            flatten: Some(false),
+            filter: None,
+        })
+        .expect("workers are watched");
+
+        tab.navigate_to(url).expect("navigation starts");
+        tab.wait_until_navigated().expect("navigation ends");
+        let page = PageSession {
+            _browser: browser,
+            tab,
+            observed,
+        };
+        page.wait_until(
+            "document.querySelector('.drop-zone') !== null",
+            "the app to render its drop zone",
+        );
+        page
+    }
+
+    fn observed(&self) -> Observed {
+        self.observed.lock().unwrap().clone()
+    }
+
+    /// The value of a JavaScript expression (anything `JSON.stringify` can write).
+    fn eval<T: DeserializeOwned>(&self, expression: &str) -> T {
+        self.eval_json(&format!("JSON.stringify({expression})"), false)
+    }
+
+    /// The value an async expression (a promise) settles to.
+    fn eval_async<T: DeserializeOwned>(&self, expression: &str) -> T {
+        self.eval_json(
+            &format!("({expression}).then((value) => JSON.stringify(value))"),
+            true,
+        )
+    }
+
+    fn eval_json<T: DeserializeOwned>(&self, expression: &str, await_promise: bool) -> T {
+        let result = self
+            .tab
+            .evaluate(expression, await_promise)
+            .unwrap_or_else(|e| panic!("evaluating {expression}: {e}"));
+        let Some(serde_json::Value::String(json)) = &result.value else {
+            panic!(
+                "{expression} gave {:?}: {:?}",
+                result.value, result.description
+            );
+        };
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{expression} gave {json}: {e}"))
+    }
+
+    /// Waits for a JavaScript condition to hold; on time-out, fails with what the page shows.
+    fn wait_until(&self, condition: &str, what: &str) {
+        let start = Instant::now();
+        loop {
+            if self.eval::<bool>(&format!("!!({condition})")) {
+                return;
+            }
+            if start.elapsed() > PATIENCE {
+                let shown = self.eval::<String>("document.body ? document.body.innerText : ''");
+                panic!(
+                    "waited {PATIENCE:?} for {what}; the page shows:\n{shown}\nChromium reported: {:?}",
+                    self.observed()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Picks `file` with the page's file input, as the "Choose files…" dialog would.
+    fn pick_file(&self, file: &Path) {
+        let input = self
+            .tab
+            .find_element("#file-input")
+            .expect("the file input");
+        input
+            .set_input_files(&[file.to_str().expect("a UTF-8 path")])
+            .expect("the file is picked");
+    }
+
+    /// Waits for the selected package's file table to have rows.
+    fn wait_for_files(&self) {
+        self.wait_until(
+            "document.querySelector('.file-table tbody tr') !== null || document.querySelector('.failure') !== null",
+            "the package's files",
+        );
+        assert!(
+            !self.eval::<bool>("document.querySelector('.failure') !== null"),
+            "the scan failed: {}",
+            self.text(".failure")
+        );
+    }
+
+    /// Path, kind and size of every row of the file table, as shown.
+    fn file_rows(&self) -> Vec<[String; 3]> {
+        self.eval("[...document.querySelectorAll('.file-table tbody tr')].map(tr => [...tr.cells].map(td => td.textContent))")
+    }
+
+    /// The visible text of the first element matching `selector`.
+    fn text(&self, selector: &str) -> String {
+        let quoted = serde_json::to_string(selector).expect("a selector");
+        self.eval(&format!(
+            "(document.querySelector({quoted}) || {{}}).innerText || ''"
+        ))
+    }
+
+    /// Saves a screenshot to `target/browser-screenshots/<name>.png`.
+    fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self
+            .tab
+            .capture_screenshot(Page::CaptureScreenshotFormatOption::Png, None, None, true)
+            .expect("a screenshot");
+        let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .parent()
+            .expect("target/tmp is inside target/");
+        let dir = target.join("browser-screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot directory");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("screenshot written");
+        path
+    }
+
+    /// Nothing went wrong so far: no exception, no error message, no dialog.
+    fn assert_quiet(&self) {
+        let observed = self.observed();
+        assert!(
+            observed.problems.is_empty(),
+            "Chromium reported problems: {:#?}",
+            observed.problems
+        );
+        assert!(
+            observed.dialogs.is_empty(),
+            "dialogs opened: {:?}",
+            observed.dialogs
+        );
+    }
+}
+
+/// Notes what the page's own session reports.
+fn record_page_event(observed: &mut Observed, event: &Event) {
+    match event {
+        Event::RuntimeExceptionThrown(thrown) => {
+            let details = &thrown.params.exception_details;
+            let description = details
+                .exception
+                .as_ref()
+                .and_then(|e| e.description.clone())
+                .unwrap_or_default();
+            observed
+                .problems
+                .push(format!("uncaught: {} {description}", details.text));
+        }
+        Event::RuntimeConsoleAPICalled(call)
+            if call.params.Type == Runtime::ConsoleAPICalledEventTypeOption::Error =>
+        {
+            let args: Vec<String> = call
+                .params
+                .args
+                .iter()
+                .map(|a| {
+                    a.value
+                        .as_ref()
+                        .map(|v| v.to_string())
+                        .or_else(|| a.description.clone())
+                        .unwrap_or_default()
+                })
+                .collect();
+            observed
+                .problems
+                .push(format!("console.error: {}", args.join(" ")));
+        }
+        Event::LogEntryAdded(added) if added.params.entry.level == Log::LogEntryLevel::Error => {
+            let entry = &added.params.entry;
+            observed.problems.push(format!(
+                "{:?}: {} ({})",
+                entry.source,
+                entry.text,
+                entry.url.clone().unwrap_or_default()
+            ));
+        }
+        Event::NetworkRequestWillBeSent(sent) => {
+            observed.requests.push(sent.params.request.url.clone())
+        }
+        Event::PageJavascriptDialogOpening(dialog) => {
+            observed.dialogs.push(dialog.params.message.clone())
+        }
+        _ => {}
+    }
+}
+
+/// Notes what a worker's session reports: a raw protocol message, events only.
+fn record_worker_message(observed: &mut Observed, message: &str) {
+    let Ok(message) = serde_json::from_str::<serde_json::Value>(message) else {
+        return;
+    };
+    let params = &message["params"];
+    match message["method"].as_str() {
+        Some("Network.requestWillBeSent") => {
+            observed.requests.push(
+                params["request"]["url"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+            observed.worker_requests += 1;
+        }
+        Some("Runtime.exceptionThrown") => {
+            let details = &params["exceptionDetails"];
+            observed.problems.push(format!(
+                "uncaught in a worker: {} {}",
+                details["text"], details["exception"]["description"]
+            ));
+        }
+        Some("Runtime.consoleAPICalled") if params["type"] == "error" => {
+            observed
+                .problems
+                .push(format!("console.error in a worker: {}", params["args"]));
+        }
+        _ => {}
+    }
+}

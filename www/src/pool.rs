@@ -111,22 +111,22 @@ impl WorkerPool {
                 return;
             }
             let idle = inner.slots.iter().position(|slot| slot.busy.is_none());
+            let can_grow = inner.slots.len() < inner.size;
+            // Released here: spawning a worker borrows the pool again.
+            drop(inner);
             let at = match idle {
                 Some(at) => at,
-                None if inner.slots.len() < inner.size => {
-                    drop(inner);
-                    match self.spawn() {
-                        Ok(slot) => {
-                            let mut inner = self.inner.borrow_mut();
-                            inner.slots.push(slot);
-                            inner.slots.len() - 1
-                        }
-                        Err(message) => {
-                            self.fail_queue(message);
-                            return;
-                        }
+                None if can_grow => match self.spawn() {
+                    Ok(slot) => {
+                        let mut inner = self.inner.borrow_mut();
+                        inner.slots.push(slot);
+                        inner.slots.len() - 1
                     }
-                }
+                    Err(message) => {
+                        self.fail_queue(message);
+                        return;
+                    }
+                },
                 None => return,
             };
             let mut inner = self.inner.borrow_mut();
