@@ -22,9 +22,7 @@ fn honest_tar() -> Tar {
 
 #[test]
 fn truncated_tgz_keeps_the_members_before_the_cut() {
-    let tar = honest_tar()
-        .file(b"package/big.bin", &noise(64 << 10, 1))
-        .finish();
+    let tar = honest_tar().file(b"package/big.bin", &noise(64 << 10, 1)).finish();
     let tgz = gzip(&tar);
     let opened = open("pkg.tgz", &tgz[..tgz.len() / 2], small_limits());
     assert_eq!(opened.format, Format::TarGz);
@@ -48,25 +46,14 @@ fn truncated_tgz_inside_the_header_block_is_reported() {
 
 #[test]
 fn truncated_zip_recovers_members_from_local_headers() {
-    let zip = Zip::new()
-        .file(b"index.js", INDEX)
-        .file(b"README.md", README)
-        .build();
+    let zip = Zip::new().file(b"index.js", INDEX).file(b"README.md", README).build();
     // Cut inside the central directory: the index is gone, the local headers are whole.
-    let opened = open(
-        "ext.vsix",
-        &zip.bytes[..zip.central_directory + 10],
-        small_limits(),
-    );
+    let opened = open("ext.vsix", &zip.bytes[..zip.central_directory + 10], small_limits());
     assert_eq!(opened.format, Format::Zip);
     opened.assert_read("index.js", INDEX);
     opened.assert_read("README.md", README);
     opened.assert_errors(&[("ext.vsix", "zip central directory is unreadable")]);
-    assert!(
-        opened.errors[0]
-            .message
-            .contains("recovered from local headers")
-    );
+    assert!(opened.errors[0].message.contains("recovered from local headers"));
 }
 
 #[test]
@@ -75,18 +62,10 @@ fn zip_cut_inside_a_member_keeps_the_members_before_it() {
         .file(b"index.js", INDEX)
         .file(b"big.bin", &noise(8 << 10, 2))
         .build();
-    let opened = open(
-        "a.zip",
-        &zip.bytes[..zip.central_directory / 2],
-        small_limits(),
-    );
+    let opened = open("a.zip", &zip.bytes[..zip.central_directory / 2], small_limits());
     opened.assert_read("index.js", INDEX);
     assert_eq!(opened.errors[0].file, "a.zip");
-    assert!(
-        opened.errors[0]
-            .message
-            .contains("central directory is unreadable")
-    );
+    assert!(opened.errors[0].message.contains("central directory is unreadable"));
     assert!(
         opened.errors.len() >= 2,
         "the damaged member is reported too: {:?}",
@@ -158,11 +137,7 @@ fn tar_header_with_bad_checksum_stops_the_archive_and_says_how_far_it_got() {
     opened.assert_read("package/index.js", INDEX);
     opened.assert_read("package/README.md", README);
     opened.assert_errors(&[("pkg.tar", "2 files were read before it")]);
-    assert!(
-        opened.errors[0].message.contains("checksum"),
-        "{:?}",
-        opened.errors
-    );
+    assert!(opened.errors[0].message.contains("checksum"), "{:?}", opened.errors);
 }
 
 #[test]
@@ -225,10 +200,7 @@ fn zip_member_with_unknown_compression_is_skipped() {
     opened.assert_read("index.js", INDEX);
     opened.assert_read("README.md", README);
     assert!(opened.member("weird.bin").data.is_empty());
-    opened.assert_errors(&[(
-        "weird.bin",
-        "damaged data: compression method not supported: 14",
-    )]);
+    opened.assert_errors(&[("weird.bin", "damaged data: compression method not supported: 14")]);
 }
 
 #[test]
@@ -260,10 +232,7 @@ fn encrypted_zip_member_is_listed_not_read() {
     let opened = open("a.zip", &zip, small_limits());
     opened.assert_read("index.js", INDEX);
     opened.assert_read("README.md", README);
-    opened.assert_errors(&[(
-        "secret.js",
-        "encrypted member: cannot be read without its password",
-    )]);
+    opened.assert_errors(&[("secret.js", "encrypted member: cannot be read without its password")]);
 }
 
 #[test]
@@ -281,10 +250,7 @@ fn zip_bomb_with_honest_size_is_refused_before_inflating() {
     let bomb = opened.member("bomb.bin");
     assert!(bomb.data.is_empty());
     assert_eq!(bomb.size, 8 << 20);
-    opened.assert_errors(&[(
-        "bomb.bin",
-        "not read: member is larger than the limit of 256.0 KiB",
-    )]);
+    opened.assert_errors(&[("bomb.bin", "not read: member is larger than the limit of 256.0 KiB")]);
 }
 
 #[test]
@@ -322,10 +288,7 @@ fn tar_of_more_files_than_the_budget_stops_at_the_budget() {
     let opened = open("many.tgz", &gzip(&tar.finish()), small_limits());
     assert_eq!(opened.members.len(), 1000);
     opened.assert_read("package/f999.js", b"1");
-    opened.assert_errors(&[(
-        "many.tgz",
-        "the package holds more than 1000 files (budget reached)",
-    )]);
+    opened.assert_errors(&[("many.tgz", "the package holds more than 1000 files (budget reached)")]);
 }
 
 #[test]
@@ -506,10 +469,7 @@ fn bidi_and_control_characters_in_names_are_escaped() {
     ]);
     for member in &opened.members {
         assert!(
-            !member
-                .path
-                .chars()
-                .any(|c| c.is_control() || c == '\u{202e}'),
+            !member.path.chars().any(|c| c.is_control() || c == '\u{202e}'),
             "{:?}",
             member.path
         );
@@ -571,14 +531,8 @@ fn links_and_devices_in_tar_are_reported_not_followed() {
     let opened = open("pkg.tar", &tar, small_limits());
     assert_eq!(opened.paths(), ["package/index.js"]);
     opened.assert_errors(&[
-        (
-            "package/passwd",
-            "symbolic link to '/etc/passwd': not followed",
-        ),
-        (
-            "package/shadow",
-            "hard link to '../../etc/shadow': not followed",
-        ),
+        ("package/passwd", "symbolic link to '/etc/passwd': not followed"),
+        ("package/shadow", "hard link to '../../etc/shadow': not followed"),
         ("package/tty", "device or FIFO entry: ignored"),
         ("package/sda", "device or FIFO entry: ignored"),
         ("package/pipe", "device or FIFO entry: ignored"),
@@ -609,20 +563,12 @@ fn crx_with_unknown_version_is_reported() {
 #[test]
 fn crx_header_longer_than_the_file_is_reported() {
     let zip = Zip::new().file(b"manifest.json", b"{}").finish();
-    let opened = open(
-        "ext.crx",
-        &crx(3, &[0x7fff_ffff], b"", &zip),
-        small_limits(),
-    );
+    let opened = open("ext.crx", &crx(3, &[0x7fff_ffff], b"", &zip), small_limits());
     assert!(opened.members.is_empty());
     opened.assert_errors(&[("ext.crx", "crx header: header claims")]);
 
     // Version 2: key and signature lengths that overflow together.
-    let opened = open(
-        "ext.crx",
-        &crx(2, &[u32::MAX, u32::MAX], b"", &zip),
-        small_limits(),
-    );
+    let opened = open("ext.crx", &crx(2, &[u32::MAX, u32::MAX], b"", &zip), small_limits());
     assert!(opened.members.is_empty());
     assert_eq!(opened.errors.len(), 1, "{:?}", opened.errors);
     assert!(opened.errors[0].message.starts_with("crx header: "));
@@ -641,19 +587,12 @@ fn crx_with_honest_header_and_damaged_zip_recovers_members() {
         .file(b"background.js", INDEX)
         .build();
     let cut = &zip.bytes[..zip.central_directory];
-    let opened = open(
-        "ext.crx",
-        &crx(3, &[4], b"\x0a\x02\x08\x01", cut),
-        small_limits(),
-    );
+    let opened = open("ext.crx", &crx(3, &[4], b"\x0a\x02\x08\x01", cut), small_limits());
     assert_eq!(opened.format, Format::Crx);
     opened.assert_read("manifest.json", b"{}");
     opened.assert_read("background.js", INDEX);
     opened.assert_errors(&[
-        (
-            "ext.crx",
-            "Could not find EOCD); members recovered from local headers",
-        ),
+        ("ext.crx", "Could not find EOCD); members recovered from local headers"),
         ("ext.crx", "zip local headers end in damaged data"),
     ]);
 }
@@ -808,9 +747,7 @@ fn truncating_an_honest_package_anywhere_never_panics() {
 
 #[test]
 fn cli_damaged_tarball_is_partial_with_errors_in_the_report() {
-    let tar = honest_tar()
-        .file(b"package/big.bin", &noise(64 << 10, 1))
-        .finish();
+    let tar = honest_tar().file(b"package/big.bin", &noise(64 << 10, 1)).finish();
     let tgz = gzip(&tar);
     let run = run_cli("pkg.tgz", &tgz[..tgz.len() / 2], &[]);
     assert_eq!(run.exit_code, 3, "{:#}", run.report);
@@ -888,9 +825,5 @@ fn cli_missing_file_is_fatal() {
 fn cli_bad_usage_is_fatal() {
     let run = run_cli_raw(&["scan", "x.tgz", "--format", "yaml"]);
     assert_eq!(run.exit_code, 2);
-    assert!(
-        run.stderr.contains("invalid value 'yaml'"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("invalid value 'yaml'"), "{}", run.stderr);
 }

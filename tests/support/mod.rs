@@ -83,9 +83,7 @@ impl Opened {
             && found
                 .iter()
                 .zip(expected)
-                .all(|((file, message), (want_file, want_part))| {
-                    file == want_file && message.contains(want_part)
-                });
+                .all(|((file, message), (want_file, want_part))| file == want_file && message.contains(want_part));
         assert!(
             matches,
             "errors differ\n expected: {expected:#?}\n    found: {found:#?}"
