@@ -13,7 +13,10 @@ fn main() {
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
         let relative = file.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
-        out.push_str(&format!("    ({relative:?}, include_str!({:?})),\n", file.display().to_string()));
+        out.push_str(&format!(
+            "    ({relative:?}, include_str!({:?})),\n",
+            file.display().to_string()
+        ));
     }
     out.push(']');
     let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("builtin_rules.rs");

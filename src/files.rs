@@ -44,10 +44,7 @@ impl FileKind {
 
     /// Machine code or bytecode whose readable parts are only its strings.
     pub fn is_native(self) -> bool {
-        matches!(
-            self,
-            FileKind::Executable | FileKind::NodeAddon | FileKind::Wasm
-        )
+        matches!(self, FileKind::Executable | FileKind::NodeAddon | FileKind::Wasm)
     }
 }
 
@@ -59,11 +56,7 @@ impl std::fmt::Display for FileKind {
 
 /// Classifies a member from its path and contents.
 pub fn classify(path: &str, data: &[u8]) -> FileKind {
-    let name = path
-        .rsplit(['/', '!'])
-        .next()
-        .unwrap_or(path)
-        .to_ascii_lowercase();
+    let name = path.rsplit(['/', '!']).next().unwrap_or(path).to_ascii_lowercase();
     if let Some(native) = native_format(data) {
         return if native == FileKind::Executable && name.ends_with(".node") {
             FileKind::NodeAddon
@@ -81,11 +74,7 @@ pub fn classify(path: &str, data: &[u8]) -> FileKind {
         "json" | "map" | "webmanifest" => FileKind::Json,
         "py" | "pyw" | "pyi" => FileKind::Python,
         _ => match shebang_interpreter(data) {
-            Some(interpreter)
-                if ["node", "bun", "deno"]
-                    .iter()
-                    .any(|n| interpreter.contains(n)) =>
-            {
+            Some(interpreter) if ["node", "bun", "deno"].iter().any(|n| interpreter.contains(n)) => {
                 FileKind::Javascript
             }
             Some(interpreter) if interpreter.contains("python") => FileKind::Python,
@@ -98,9 +87,7 @@ pub fn classify(path: &str, data: &[u8]) -> FileKind {
 pub fn native_format(data: &[u8]) -> Option<FileKind> {
     match data {
         [0x7f, b'E', b'L', b'F', ..] => Some(FileKind::Executable),
-        [0xfe, 0xed, 0xfa, 0xce | 0xcf, ..] | [0xce | 0xcf, 0xfa, 0xed, 0xfe, ..] => {
-            Some(FileKind::Executable)
-        }
+        [0xfe, 0xed, 0xfa, 0xce | 0xcf, ..] | [0xce | 0xcf, 0xfa, 0xed, 0xfe, ..] => Some(FileKind::Executable),
         // Universal Mach-O shares 0xCAFEBABE with Java class files; a class file's next word is
         // its version (45 and up), a universal binary's its architecture count (a handful).
         [0xca, 0xfe, 0xba, 0xbe, a, b, c, d, ..] => {
@@ -175,32 +162,14 @@ mod tests {
             classify("bin/tool", b"#!/usr/bin/env node\nrequire('x')"),
             FileKind::Javascript
         );
-        assert_eq!(
-            classify("bin/tool", b"#!/usr/bin/python3\nimport os"),
-            FileKind::Python
-        );
+        assert_eq!(classify("bin/tool", b"#!/usr/bin/python3\nimport os"), FileKind::Python);
         assert_eq!(classify("README", b"hello"), FileKind::Text);
-        assert_eq!(
-            classify("rg", b"\x7fELF\x02\x01\x01\0\0\0"),
-            FileKind::Executable
-        );
-        assert_eq!(
-            classify("x.node", b"\x7fELF\x02\x01\x01\0\0\0"),
-            FileKind::NodeAddon
-        );
+        assert_eq!(classify("rg", b"\x7fELF\x02\x01\x01\0\0\0"), FileKind::Executable);
+        assert_eq!(classify("x.node", b"\x7fELF\x02\x01\x01\0\0\0"), FileKind::NodeAddon);
         assert_eq!(classify("x.js", b"\0asm\x01\0\0\0"), FileKind::Wasm);
-        assert_eq!(
-            classify("A.class", b"\xca\xfe\xba\xbe\0\0\0\x34"),
-            FileKind::Binary
-        );
-        assert_eq!(
-            classify("rg", b"\xca\xfe\xba\xbe\0\0\0\x02"),
-            FileKind::Executable
-        );
-        assert_eq!(
-            classify("logo.png", b"\x89PNG\r\n\x1a\n\0\0"),
-            FileKind::Binary
-        );
+        assert_eq!(classify("A.class", b"\xca\xfe\xba\xbe\0\0\0\x34"), FileKind::Binary);
+        assert_eq!(classify("rg", b"\xca\xfe\xba\xbe\0\0\0\x02"), FileKind::Executable);
+        assert_eq!(classify("logo.png", b"\x89PNG\r\n\x1a\n\0\0"), FileKind::Binary);
         assert_eq!(classify("latin1.txt", b"caf\xe9"), FileKind::Text);
     }
 

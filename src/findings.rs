@@ -26,7 +26,10 @@ pub fn analyze_file(path: &str, kind: FileKind, data: &[u8], rules: &RuleSet) ->
     }
     let text = String::from_utf8_lossy(data);
     let analysis = js::analyze(path, &text, rules);
-    let mut out = FileFindings { parsed: analysis.parsed, ..FileFindings::default() };
+    let mut out = FileFindings {
+        parsed: analysis.parsed,
+        ..FileFindings::default()
+    };
     let lines = LineIndex::new(&text);
     for error in analysis.errors.iter().take(3) {
         let place = error.span.map(|s| {
@@ -39,7 +42,11 @@ pub fn analyze_file(path: &str, kind: FileKind, data: &[u8], rules: &RuleSet) ->
                 "syntax error{}: {}{}",
                 place.unwrap_or_default(),
                 error.message,
-                if analysis.parsed { " (the rest of the file was analysed)" } else { " (only literals and environment reads were scanned)" }
+                if analysis.parsed {
+                    " (the rest of the file was analysed)"
+                } else {
+                    " (only literals and environment reads were scanned)"
+                }
             ),
             stage: Stage::Parse,
         });
@@ -53,9 +60,15 @@ pub fn analyze_file(path: &str, kind: FileKind, data: &[u8], rules: &RuleSet) ->
             out.findings.push(finding(path, &text, &lines, detection, rule, rules));
         }
     }
-    out.findings.sort_by(|a, b| (a.span.start, &a.rule).cmp(&(b.span.start, &b.rule)));
+    out.findings
+        .sort_by(|a, b| (a.span.start, &a.rule).cmp(&(b.span.start, &b.rule)));
     dedupe_overlapping(&mut out.findings);
-    out.urls = analysis.urls.into_iter().map(|(url, _)| url).map(|u| (u, path.to_string())).collect();
+    out.urls = analysis
+        .urls
+        .into_iter()
+        .map(|(url, _)| url)
+        .map(|u| (u, path.to_string()))
+        .collect();
     out
 }
 
@@ -72,7 +85,14 @@ fn dedupe_overlapping(findings: &mut Vec<Finding>) {
     });
 }
 
-fn finding(path: &str, text: &str, lines: &LineIndex, detection: &Detection, rule_index: usize, rules: &RuleSet) -> Finding {
+fn finding(
+    path: &str,
+    text: &str,
+    lines: &LineIndex,
+    detection: &Detection,
+    rule_index: usize,
+    rules: &RuleSet,
+) -> Finding {
     let rule = rules.rule(rule_index);
     let flow = &detection.flow;
     let fact = &detection.fact;
@@ -131,7 +151,11 @@ fn finding(path: &str, text: &str, lines: &LineIndex, detection: &Detection, rul
 }
 
 /// Install-time scripts from the manifests, matched by the install rules.
-pub fn install_findings(manifests: &[Manifest], manifest_text: impl Fn(&str) -> Option<String>, rules: &RuleSet) -> Vec<Finding> {
+pub fn install_findings(
+    manifests: &[Manifest],
+    manifest_text: impl Fn(&str) -> Option<String>,
+    rules: &RuleSet,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for manifest in manifests {
         let text = manifest_text(&manifest.path).unwrap_or_default();
@@ -141,13 +165,22 @@ pub fn install_findings(manifests: &[Manifest], manifest_text: impl Fn(&str) -> 
                 let rule = rules.rule(rule_index);
                 let span = script.span.map_or(Span::default(), |(start, end)| Span { start, end });
                 let (line, column) = lines.locate(span.start);
-                let snippet = if text.is_empty() { format!("\"{}\": \"{}\"", script.event, script.command) } else { snippet(&text, span) };
+                let snippet = if text.is_empty() {
+                    format!("\"{}\": \"{}\"", script.event, script.command)
+                } else {
+                    snippet(&text, span)
+                };
                 out.push(Finding {
                     rule: rule.code.clone(),
                     category: rule.category,
                     severity: rule.severity,
                     title: rule.title.clone(),
-                    message: format!("{}: `{}` runs `{}` when the package is installed", rule.title, script.event, shorten(&script.command, 200)),
+                    message: format!(
+                        "{}: `{}` runs `{}` when the package is installed",
+                        rule.title,
+                        script.event,
+                        shorten(&script.command, 200)
+                    ),
                     file: script.manifest.clone(),
                     span,
                     line,
@@ -211,12 +244,48 @@ fn host_of(url: &str) -> Option<String> {
 }
 
 fn classify_host(host: &str, urls: &[String]) -> EndpointClass {
-    const GEO_IP: [&str; 9] = ["ipinfo.io", "ip-api.com", "ipapi.co", "ipgeolocation", "geojs.io", "ipify.org", "ifconfig.me", "freegeoip", "db-ip.com"];
-    const TELEMETRY: [&str; 12] = ["sentry.io", "statsig", "segment.io", "mixpanel", "amplitude", "posthog", "bugsnag", "datadoghq", "honeycomb.io", "google-analytics", "rollbar", "telemetry"];
-    const DOCS: [&str; 8] = ["github.com", "docs.", "developer.", "stackoverflow.com", "npmjs.com", "wikipedia.org", "mozilla.org", "readthedocs"];
+    const GEO_IP: [&str; 9] = [
+        "ipinfo.io",
+        "ip-api.com",
+        "ipapi.co",
+        "ipgeolocation",
+        "geojs.io",
+        "ipify.org",
+        "ifconfig.me",
+        "freegeoip",
+        "db-ip.com",
+    ];
+    const TELEMETRY: [&str; 12] = [
+        "sentry.io",
+        "statsig",
+        "segment.io",
+        "mixpanel",
+        "amplitude",
+        "posthog",
+        "bugsnag",
+        "datadoghq",
+        "honeycomb.io",
+        "google-analytics",
+        "rollbar",
+        "telemetry",
+    ];
+    const DOCS: [&str; 8] = [
+        "github.com",
+        "docs.",
+        "developer.",
+        "stackoverflow.com",
+        "npmjs.com",
+        "wikipedia.org",
+        "mozilla.org",
+        "readthedocs",
+    ];
     if GEO_IP.iter().any(|g| host.contains(g)) {
         EndpointClass::GeoIp
-    } else if TELEMETRY.iter().any(|t| host.contains(t)) || urls.iter().any(|u| u.contains("/metrics") || u.contains("/telemetry") || u.contains("/log?")) {
+    } else if TELEMETRY.iter().any(|t| host.contains(t))
+        || urls
+            .iter()
+            .any(|u| u.contains("/metrics") || u.contains("/telemetry") || u.contains("/log?"))
+    {
         EndpointClass::Telemetry
     } else if DOCS.iter().any(|d| host.contains(d)) {
         EndpointClass::Docs
@@ -261,7 +330,13 @@ fn shorten(text: &str, max: usize) -> String {
 /// across runs and across package versions that did not change it.
 fn fingerprint(rule: &str, path: &str, snippet: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in rule.bytes().chain([0]).chain(path.bytes()).chain([0]).chain(snippet.bytes()) {
+    for byte in rule
+        .bytes()
+        .chain([0])
+        .chain(path.bytes())
+        .chain([0])
+        .chain(snippet.bytes())
+    {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
@@ -299,7 +374,10 @@ mod tests {
 
     #[test]
     fn hosts() {
-        assert_eq!(host_of("https://key@o1.ingest.us.sentry.io/123").as_deref(), Some("o1.ingest.us.sentry.io"));
+        assert_eq!(
+            host_of("https://key@o1.ingest.us.sentry.io/123").as_deref(),
+            Some("o1.ingest.us.sentry.io")
+        );
         assert_eq!(host_of("http://localhost:8080/x").as_deref(), Some("localhost"));
         assert_eq!(host_of("https://${host}/x"), None);
     }

@@ -126,11 +126,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Files(args) => {
             let report = scan_path(&args, None)?;
             write_output(None, &telltale::text::render_files(&report))?;
-            Ok(if report.is_partial() {
-                exit::PARTIAL
-            } else {
-                exit::OK
-            })
+            Ok(if report.is_partial() { exit::PARTIAL } else { exit::OK })
         }
         Command::Schema => {
             let schema = schemars::schema_for!(Report);
@@ -160,8 +156,8 @@ fn load_rules(paths: &[PathBuf]) -> Result<Option<std::sync::Arc<RuleSet>>> {
         .map(|(origin, text)| (origin.to_string(), text.to_string()))
         .collect();
     for path in paths {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read rule file {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read rule file {}", path.display()))?;
         files.push((path.display().to_string(), text));
     }
     match RuleSet::compile(files) {
@@ -174,8 +170,7 @@ fn load_rules(paths: &[PathBuf]) -> Result<Option<std::sync::Arc<RuleSet>>> {
 }
 
 fn exit_code(report: &Report, fail_on: Option<Severity>) -> u8 {
-    let failed =
-        fail_on.is_some_and(|threshold| report.max_severity().is_some_and(|s| s >= threshold));
+    let failed = fail_on.is_some_and(|threshold| report.max_severity().is_some_and(|s| s >= threshold));
     if failed {
         exit::FINDINGS
     } else if report.is_partial() {
@@ -196,8 +191,7 @@ fn scan_path(args: &InputArgs, rules: Option<std::sync::Arc<RuleSet>>) -> Result
         },
     };
     let path = &args.path;
-    let metadata =
-        std::fs::metadata(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let metadata = std::fs::metadata(path).with_context(|| format!("cannot open {}", path.display()))?;
     let bar = progress_bar(args.quiet);
     let mut on_progress = |progress: Progress| {
         if let Some(bar) = &bar {
@@ -216,8 +210,7 @@ fn scan_path(args: &InputArgs, rules: Option<std::sync::Arc<RuleSet>>) -> Result
     let report = if metadata.is_dir() {
         scan(Input::Folder(path), &options, &mut on_progress)
     } else {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -249,9 +242,7 @@ fn progress_bar(quiet: bool) -> Option<ProgressBar> {
 
 fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
     match path {
-        Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
-        }
+        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display())),
         None => {
             let mut stdout = std::io::stdout().lock();
             match stdout.write_all(text.as_bytes()) {

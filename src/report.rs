@@ -75,19 +75,7 @@ pub struct FileEntry {
 }
 
 /// A detection category. The names are part of the interface.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
     /// Analytics, crash and metrics SDKs, their endpoints, event sends, opt-out switches.
@@ -127,19 +115,7 @@ impl Category {
 }
 
 /// How much a finding matters to someone deciding whether to allow the package.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Severity {
     /// Context, not an alert: library code, code that never runs.
@@ -176,9 +152,7 @@ impl std::str::FromStr for Severity {
         Severity::ALL
             .into_iter()
             .find(|s| s.as_str().eq_ignore_ascii_case(text))
-            .ok_or_else(|| {
-                format!("unknown severity '{text}' (expected info, low, medium, high or critical)")
-            })
+            .ok_or_else(|| format!("unknown severity '{text}' (expected info, low, medium, high or critical)"))
     }
 }
 
@@ -197,9 +171,7 @@ pub enum Consequence {
 }
 
 /// A byte range in a file, end exclusive.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Span {
     pub start: u32,
     pub end: u32,
@@ -265,19 +237,7 @@ pub struct Finding {
 }
 
 /// How a URL or host is used.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum EndpointClass {
     Telemetry,

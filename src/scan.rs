@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::now_ms;
 use crate::files::{FileKind, classify, is_minified};
+use crate::findings::{FileFindings, analyze_file, endpoints, install_findings};
 use crate::package::metadata::read_manifests;
 use crate::package::{self, Limits, Member, PackageError, Sink};
-use crate::findings::{FileFindings, analyze_file, endpoints, install_findings};
 use crate::report::{ErrorEntry, FileEntry, PackageSummary, Report, Stage, Stats, Timings, Tool};
 use crate::rules::RuleSet;
 
@@ -103,11 +103,7 @@ impl Sink for Collector<'_> {
         });
         let keep = matches!(
             kind,
-            FileKind::Javascript
-                | FileKind::Typescript
-                | FileKind::Json
-                | FileKind::Python
-                | FileKind::Text
+            FileKind::Javascript | FileKind::Typescript | FileKind::Json | FileKind::Python | FileKind::Text
         );
         if keep && data.len() <= MAX_TEXT_BYTES {
             self.sources.push(SourceFile { path, kind, data });
@@ -166,10 +162,7 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
 
     let paths: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
     let manifests = read_manifests(&paths, |path| {
-        sources
-            .iter()
-            .find(|s| s.path == path)
-            .map(|s| s.data.as_slice())
+        sources.iter().find(|s| s.path == path).map(|s| s.data.as_slice())
     });
     let package = PackageSummary {
         name: manifests.first().and_then(|m| m.name.clone()),
@@ -258,9 +251,5 @@ fn analyze_sources(sources: &[SourceFile], rules: &RuleSet) -> Vec<FileFindings>
 
 fn base_name(name: &str) -> String {
     let trimmed = name.trim_end_matches(['/', '\\']);
-    trimmed
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or(trimmed)
-        .to_string()
+    trimmed.rsplit(['/', '\\']).next().unwrap_or(trimmed).to_string()
 }

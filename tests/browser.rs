@@ -43,10 +43,7 @@ fn page_loads_with_the_drop_zone_and_no_errors() {
         drop_zone.contains("Drop a package to inspect it"),
         "drop zone reads: {drop_zone}"
     );
-    assert!(
-        drop_zone.contains("Choose files"),
-        "drop zone reads: {drop_zone}"
-    );
+    assert!(drop_zone.contains("Choose files"), "drop zone reads: {drop_zone}");
     assert!(page.eval::<bool>("document.getElementById('file-input') !== null"));
     assert!(page.eval::<bool>("document.getElementById('folder-input') !== null"));
     assert!(
@@ -129,10 +126,7 @@ fn corrupt_archive_shows_a_readable_error_and_the_page_stays_usable() {
         "the error reads: {problem}"
     );
     for debug_noise in ["JsValue", "panicked", "Error {", "unreachable"] {
-        assert!(
-            !problem.contains(debug_noise),
-            "the error is not for people: {problem}"
-        );
+        assert!(!problem.contains(debug_noise), "the error is not for people: {problem}");
     }
 
     let good = write_fixture("demo-1.0.0.tgz", &npm_package(&[]));
@@ -187,10 +181,7 @@ fn member_names_are_shown_as_text_never_as_markup() {
         0,
         "an <img> element was made"
     );
-    assert_eq!(
-        page.eval::<u32>("document.querySelectorAll('[onerror]').length"),
-        0
-    );
+    assert_eq!(page.eval::<u32>("document.querySelectorAll('[onerror]').length"), 0);
     page.assert_quiet();
 }
 
@@ -212,9 +203,7 @@ fn page_makes_no_network_requests_and_its_policy_forbids_them() {
         ..
     } = page.observed();
     assert!(
-        requests
-            .iter()
-            .any(|url| url.ends_with("/telltale_wasm.js")),
+        requests.iter().any(|url| url.ends_with("/telltale_wasm.js")),
         "requests were not recorded: {requests:?}"
     );
     // The hosted build's engine workers load `telltale.js`: proof that they were watched too.
@@ -223,13 +212,8 @@ fn page_makes_no_network_requests_and_its_policy_forbids_them() {
         "no request from a worker was recorded: {requests:?}"
     );
     for url in &requests {
-        let local = url.starts_with(&format!("{origin}/"))
-            || url.starts_with("data:")
-            || url.starts_with("blob:");
-        assert!(
-            local,
-            "the page requested {url}; all requests: {requests:?}"
-        );
+        let local = url.starts_with(&format!("{origin}/")) || url.starts_with("data:") || url.starts_with("blob:");
+        assert!(local, "the page requested {url}; all requests: {requests:?}");
     }
     for path in server.requested() {
         assert!(
@@ -248,9 +232,7 @@ fn page_makes_no_network_requests_and_its_policy_forbids_them() {
 
     page.assert_quiet();
 
-    let policy = page.eval::<String>(
-        "document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]').content",
-    );
+    let policy = page.eval::<String>("document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]').content");
     let directive = |name: &str| -> Vec<String> {
         let found = policy
             .split(';')
@@ -288,15 +270,11 @@ fn page_makes_no_network_requests_and_its_policy_forbids_them() {
         })()"#,
     );
     assert!(
-        probe["page"]
-            .as_str()
-            .is_some_and(|s| s.starts_with("rejected")),
+        probe["page"].as_str().is_some_and(|s| s.starts_with("rejected")),
         "page fetch: {probe}"
     );
     assert!(
-        probe["worker"]
-            .as_str()
-            .is_some_and(|s| s.starts_with("rejected")),
+        probe["worker"].as_str().is_some_and(|s| s.starts_with("rejected")),
         "worker fetch: {probe}"
     );
     let violations = probe["violations"].as_array().cloned().unwrap_or_default();
@@ -307,9 +285,9 @@ fn page_makes_no_network_requests_and_its_policy_forbids_them() {
     let refused = page.observed().problems;
     for context in ["Security", "Worker"] {
         assert!(
-            refused.iter().any(|p| p.starts_with(context)
-                && p.contains("connect-src")
-                && p.contains("example.com")),
+            refused
+                .iter()
+                .any(|p| p.starts_with(context) && p.contains("connect-src") && p.contains("example.com")),
             "Chromium did not report the blocked request ({context}): {refused:?}"
         );
     }
@@ -331,17 +309,13 @@ fn single_file_page_works_from_file_url() {
     );
     let page = PageSession::open(&url);
 
-    assert!(
-        page.text(".drop-zone")
-            .contains("Drop a package to inspect it")
-    );
+    assert!(page.text(".drop-zone").contains("Drop a package to inspect it"));
     let package = write_fixture("demo-1.0.0.tgz", &npm_package(&[]));
     page.pick_file(&package);
     page.wait_for_files();
     let rows = page.file_rows();
     assert!(
-        rows.iter()
-            .any(|row| row[0] == "package/inner.zip!/docs/readme.txt"),
+        rows.iter().any(|row| row[0] == "package/inner.zip!/docs/readme.txt"),
         "rows: {rows:?}"
     );
     assert!(
@@ -351,9 +325,7 @@ fn single_file_page_works_from_file_url() {
     );
     page.assert_quiet();
     for request in page.observed().requests {
-        let local = request.starts_with("file://")
-            || request.starts_with("data:")
-            || request.starts_with("blob:");
+        let local = request.starts_with("file://") || request.starts_with("data:") || request.starts_with("blob:");
         assert!(local, "the single file requested {request}");
     }
 }
@@ -365,19 +337,15 @@ fn single_file_page_works_from_file_url() {
 /// one file, and any `extra` members (names relative to `package/`).
 fn npm_package(extra: &[(&str, &[u8])]) -> Vec<u8> {
     let mut inner = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    inner
-        .start_file("docs/readme.txt", options)
-        .expect("zip member");
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    inner.start_file("docs/readme.txt", options).expect("zip member");
     inner.write_all(b"hello from inside\n").expect("zip member");
     let inner = inner.finish().expect("zip").into_inner();
 
     let members: Vec<(String, Vec<u8>)> = [
         (
             "package.json",
-            br#"{"name":"demo","version":"1.0.0","bin":{"demo":"cli.js"},"main":"lib/x.js"}"#
-                .to_vec(),
+            br#"{"name":"demo","version":"1.0.0","bin":{"demo":"cli.js"},"main":"lib/x.js"}"#.to_vec(),
         ),
         (
             "cli.js",
@@ -391,11 +359,7 @@ fn npm_package(extra: &[(&str, &[u8])]) -> Vec<u8> {
     ]
     .into_iter()
     .map(|(name, bytes)| (name.to_string(), bytes))
-    .chain(
-        extra
-            .iter()
-            .map(|(name, bytes)| (name.to_string(), bytes.to_vec())),
-    )
+    .chain(extra.iter().map(|(name, bytes)| (name.to_string(), bytes.to_vec())))
     .collect();
 
     let gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -445,8 +409,7 @@ impl StaticServer {
             "{} has no index.html; run cargo xtask dist",
             dist.display()
         );
-        let server =
-            Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("a free localhost port"));
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("a free localhost port"));
         let port = server.server_addr().to_ip().expect("an IP address").port();
         let requested = Arc::new(Mutex::new(Vec::new()));
         let thread = {
@@ -454,12 +417,7 @@ impl StaticServer {
             let requested = Arc::clone(&requested);
             std::thread::spawn(move || {
                 for request in server.incoming_requests() {
-                    let path = request
-                        .url()
-                        .split(['?', '#'])
-                        .next()
-                        .unwrap_or("/")
-                        .to_string();
+                    let path = request.url().split(['?', '#']).next().unwrap_or("/").to_string();
                     requested.lock().unwrap().push(path.clone());
                     let relative = match path.trim_start_matches('/') {
                         "" => "index.html",
@@ -472,17 +430,11 @@ impl StaticServer {
                     };
                     let _ = match body {
                         Some(body) => {
-                            let header = tiny_http::Header::from_bytes(
-                                "Content-Type",
-                                content_type(relative),
-                            )
-                            .expect("a valid header");
-                            request
-                                .respond(tiny_http::Response::from_data(body).with_header(header))
+                            let header = tiny_http::Header::from_bytes("Content-Type", content_type(relative))
+                                .expect("a valid header");
+                            request.respond(tiny_http::Response::from_data(body).with_header(header))
                         }
-                        None => request.respond(
-                            tiny_http::Response::from_string("not found").with_status_code(404),
-                        ),
+                        None => request.respond(tiny_http::Response::from_string("not found").with_status_code(404)),
                     };
                 }
             })
@@ -583,8 +535,7 @@ impl PageSession {
             .args(args)
             .build()
             .expect("Chromium launch options");
-        let browser =
-            Browser::new(options).expect("Chromium starts (is /usr/bin/chromium installed?)");
+        let browser = Browser::new(options).expect("Chromium starts (is /usr/bin/chromium installed?)");
         let tab = browser.new_tab().expect("a tab");
         tab.set_default_timeout(PATIENCE);
 
@@ -670,10 +621,7 @@ impl PageSession {
 
     /// The value an async expression (a promise) settles to.
     fn eval_async<T: DeserializeOwned>(&self, expression: &str) -> T {
-        self.eval_json(
-            &format!("({expression}).then((value) => JSON.stringify(value))"),
-            true,
-        )
+        self.eval_json(&format!("({expression}).then((value) => JSON.stringify(value))"), true)
     }
 
     fn eval_json<T: DeserializeOwned>(&self, expression: &str, await_promise: bool) -> T {
@@ -682,10 +630,7 @@ impl PageSession {
             .evaluate(expression, await_promise)
             .unwrap_or_else(|e| panic!("evaluating {expression}: {e}"));
         let Some(serde_json::Value::String(json)) = &result.value else {
-            panic!(
-                "{expression} gave {:?}: {:?}",
-                result.value, result.description
-            );
+            panic!("{expression} gave {:?}: {:?}", result.value, result.description);
         };
         serde_json::from_str(json).unwrap_or_else(|e| panic!("{expression} gave {json}: {e}"))
     }
@@ -710,10 +655,7 @@ impl PageSession {
 
     /// Picks `file` with the page's file input, as the "Choose files…" dialog would.
     fn pick_file(&self, file: &Path) {
-        let input = self
-            .tab
-            .find_element("#file-input")
-            .expect("the file input");
+        let input = self.tab.find_element("#file-input").expect("the file input");
         input
             .set_input_files(&[file.to_str().expect("a UTF-8 path")])
             .expect("the file is picked");
@@ -734,15 +676,15 @@ impl PageSession {
 
     /// Path, kind and size of every row of the file table, as shown.
     fn file_rows(&self) -> Vec<[String; 3]> {
-        self.eval("[...document.querySelectorAll('.file-table tbody tr')].map(tr => [...tr.cells].map(td => td.textContent))")
+        self.eval(
+            "[...document.querySelectorAll('.file-table tbody tr')].map(tr => [...tr.cells].map(td => td.textContent))",
+        )
     }
 
     /// The visible text of the first element matching `selector`.
     fn text(&self, selector: &str) -> String {
         let quoted = serde_json::to_string(selector).expect("a selector");
-        self.eval(&format!(
-            "(document.querySelector({quoted}) || {{}}).innerText || ''"
-        ))
+        self.eval(&format!("(document.querySelector({quoted}) || {{}}).innerText || ''"))
     }
 
     /// Saves a screenshot to `target/browser-screenshots/<name>.png`.
@@ -769,11 +711,7 @@ impl PageSession {
             "Chromium reported problems: {:#?}",
             observed.problems
         );
-        assert!(
-            observed.dialogs.is_empty(),
-            "dialogs opened: {:?}",
-            observed.dialogs
-        );
+        assert!(observed.dialogs.is_empty(), "dialogs opened: {:?}", observed.dialogs);
     }
 }
 
@@ -791,9 +729,7 @@ fn record_page_event(observed: &mut Observed, event: &Event) {
                 .problems
                 .push(format!("uncaught: {} {description}", details.text));
         }
-        Event::RuntimeConsoleAPICalled(call)
-            if call.params.Type == Runtime::ConsoleAPICalledEventTypeOption::Error =>
-        {
+        Event::RuntimeConsoleAPICalled(call) if call.params.Type == Runtime::ConsoleAPICalledEventTypeOption::Error => {
             let args: Vec<String> = call
                 .params
                 .args
@@ -806,9 +742,7 @@ fn record_page_event(observed: &mut Observed, event: &Event) {
                         .unwrap_or_default()
                 })
                 .collect();
-            observed
-                .problems
-                .push(format!("console.error: {}", args.join(" ")));
+            observed.problems.push(format!("console.error: {}", args.join(" ")));
         }
         Event::LogEntryAdded(added) if added.params.entry.level == Log::LogEntryLevel::Error => {
             let entry = &added.params.entry;
@@ -819,12 +753,8 @@ fn record_page_event(observed: &mut Observed, event: &Event) {
                 entry.url.clone().unwrap_or_default()
             ));
         }
-        Event::NetworkRequestWillBeSent(sent) => {
-            observed.requests.push(sent.params.request.url.clone())
-        }
-        Event::PageJavascriptDialogOpening(dialog) => {
-            observed.dialogs.push(dialog.params.message.clone())
-        }
+        Event::NetworkRequestWillBeSent(sent) => observed.requests.push(sent.params.request.url.clone()),
+        Event::PageJavascriptDialogOpening(dialog) => observed.dialogs.push(dialog.params.message.clone()),
         _ => {}
     }
 }
@@ -837,12 +767,9 @@ fn record_worker_message(observed: &mut Observed, message: &str) {
     let params = &message["params"];
     match message["method"].as_str() {
         Some("Network.requestWillBeSent") => {
-            observed.requests.push(
-                params["request"]["url"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            );
+            observed
+                .requests
+                .push(params["request"]["url"].as_str().unwrap_or_default().to_string());
             observed.worker_requests += 1;
         }
         Some("Runtime.exceptionThrown") => {

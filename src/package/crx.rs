@@ -3,13 +3,7 @@
 
 use super::{Format, Unpacker, zip};
 
-pub(super) fn read(
-    unpacker: &mut Unpacker<'_>,
-    bytes: &[u8],
-    archive: &str,
-    prefix: &str,
-    depth: u32,
-) -> Format {
+pub(super) fn read(unpacker: &mut Unpacker<'_>, bytes: &[u8], archive: &str, prefix: &str, depth: u32) -> Format {
     match zip_offset(bytes) {
         Ok(offset) => {
             zip::read(unpacker, &bytes[offset..], archive, prefix, depth);
@@ -36,10 +30,7 @@ fn zip_offset(bytes: &[u8]) -> Result<usize, String> {
     }
     .ok_or("header sizes overflow")?;
     if offset > bytes.len() {
-        return Err(format!(
-            "header claims {offset} bytes but the file has {}",
-            bytes.len()
-        ));
+        return Err(format!("header claims {offset} bytes but the file has {}", bytes.len()));
     }
     Ok(offset)
 }
@@ -59,11 +50,7 @@ mod tests {
     fn rejects_lying_header() {
         let crx = b"Cr24\x02\0\0\0\xff\xff\xff\x7f\0\0\0\0";
         assert!(zip_offset(crx).unwrap_err().contains("claims"));
-        assert!(
-            zip_offset(b"Cr24\x09\0\0\0")
-                .unwrap_err()
-                .contains("version 9")
-        );
+        assert!(zip_offset(b"Cr24\x09\0\0\0").unwrap_err().contains("version 9"));
         assert!(zip_offset(b"Cr24").unwrap_err().contains("ends inside"));
     }
 }

@@ -16,8 +16,9 @@ pub fn open_folder(root: &Path, limits: Limits, sink: &mut dyn Sink) -> Format {
     }
     // Read lazily so only one file is in memory beyond what the sink keeps.
     let mut unreadable = Vec::new();
-    let contents = files.into_iter().filter_map(|relative: String| {
-        match std::fs::read(root.join(&relative)) {
+    let contents = files
+        .into_iter()
+        .filter_map(|relative: String| match std::fs::read(root.join(&relative)) {
             Ok(data) => Some((relative, data)),
             Err(error) => {
                 unreadable.push(PackageError {
@@ -26,8 +27,7 @@ pub fn open_folder(root: &Path, limits: Limits, sink: &mut dyn Sink) -> Format {
                 });
                 None
             }
-        }
-    });
+        });
     let format = open_files(contents, limits, sink);
     for problem in unreadable {
         sink.error(problem);
@@ -35,13 +35,7 @@ pub fn open_folder(root: &Path, limits: Limits, sink: &mut dyn Sink) -> Format {
     format
 }
 
-fn walk(
-    dir: &Path,
-    relative: &str,
-    files: &mut Vec<String>,
-    problems: &mut Vec<PackageError>,
-    max_files: u64,
-) {
+fn walk(dir: &Path, relative: &str, files: &mut Vec<String>, problems: &mut Vec<PackageError>, max_files: u64) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(error) => {

@@ -8,13 +8,7 @@ use flate2::read::MultiGzDecoder;
 
 use super::{Format, Unpacker, io_message, names, read_member, sniff, tar};
 
-pub(super) fn open(
-    unpacker: &mut Unpacker<'_>,
-    bytes: &[u8],
-    archive: &str,
-    prefix: &str,
-    depth: u32,
-) -> Format {
+pub(super) fn open(unpacker: &mut Unpacker<'_>, bytes: &[u8], archive: &str, prefix: &str, depth: u32) -> Format {
     let mut decoder = MultiGzDecoder::new(bytes);
     // Peek at the first tar block to tell a tarball from a single compressed file.
     let mut head = Vec::with_capacity(512);
@@ -38,11 +32,7 @@ pub(super) fn open(
     }
     let allowance = unpacker.budget.member_allowance();
     let (rest, problem) = match peeked {
-        Ok(_) => read_member(
-            &mut decoder,
-            None,
-            allowance.saturating_sub(head.len() as u64),
-        ),
+        Ok(_) => read_member(&mut decoder, None, allowance.saturating_sub(head.len() as u64)),
         Err(error) => (Vec::new(), Some(io_message(&error))),
     };
     let mut data = head;

@@ -58,16 +58,9 @@ impl std::fmt::Display for Exhausted {
                 human_bytes(*limit)
             ),
             Exhausted::MemberBytes(limit) => {
-                write!(
-                    f,
-                    "member is larger than the limit of {}",
-                    human_bytes(*limit)
-                )
+                write!(f, "member is larger than the limit of {}", human_bytes(*limit))
             }
-            Exhausted::Files(limit) => write!(
-                f,
-                "the package holds more than {limit} files (budget reached)"
-            ),
+            Exhausted::Files(limit) => write!(f, "the package holds more than {limit} files (budget reached)"),
         }
     }
 }

@@ -19,9 +19,7 @@ pub enum Ecosystem {
 }
 
 /// How an entry point gets run.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum EntryKind {
     /// npm `bin`: a command on the user's PATH.
@@ -97,10 +95,7 @@ const INSTALL_EVENTS: [&str; 4] = ["preinstall", "install", "postinstall", "prep
 
 /// Finds and reads every manifest at the root of the package and of each nested archive.
 /// `paths` lists all members; `read` returns the bytes of a member that was kept.
-pub fn read_manifests<'a>(
-    paths: &BTreeSet<String>,
-    read: impl Fn(&str) -> Option<&'a [u8]>,
-) -> Vec<Manifest> {
+pub fn read_manifests<'a>(paths: &BTreeSet<String>, read: impl Fn(&str) -> Option<&'a [u8]>) -> Vec<Manifest> {
     let mut manifests: Vec<Manifest> = candidates(paths)
         .into_iter()
         .filter_map(|path| {
@@ -144,17 +139,10 @@ fn npm(path: &str, text: &str, paths: &BTreeSet<String>) -> Option<Manifest> {
     let object = json.as_object()?;
     let base = parent(path);
     let string = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_string);
-    let is_vscode = object
-        .get("engines")
-        .and_then(|e| e.get("vscode"))
-        .is_some();
+    let is_vscode = object.get("engines").and_then(|e| e.get("vscode")).is_some();
     let mut manifest = Manifest {
         path: path.to_string(),
-        ecosystem: Some(if is_vscode {
-            Ecosystem::Vscode
-        } else {
-            Ecosystem::Npm
-        }),
+        ecosystem: Some(if is_vscode { Ecosystem::Vscode } else { Ecosystem::Npm }),
         name: string("name"),
         version: string("version"),
         description: string("description"),
@@ -221,11 +209,7 @@ fn npm(path: &str, text: &str, paths: &BTreeSet<String>) -> Option<Manifest> {
         }
     }
     if let Some(events) = object.get("activationEvents").and_then(Value::as_array) {
-        manifest.activation_events = events
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect();
+        manifest.activation_events = events.iter().filter_map(Value::as_str).map(str::to_string).collect();
     }
     Some(manifest)
 }
@@ -238,11 +222,7 @@ fn export_targets(subpath: &str, value: &Value, out: &mut Vec<(String, String)>)
         Value::Array(items) => items.iter().for_each(|v| export_targets(subpath, v, out)),
         Value::Object(map) => {
             for (key, v) in map {
-                let next = if key.starts_with('.') {
-                    key.as_str()
-                } else {
-                    subpath
-                };
+                let next = if key.starts_with('.') { key.as_str() } else { subpath };
                 export_targets(next, v, out);
             }
         }
@@ -254,12 +234,7 @@ fn export_targets(subpath: &str, value: &Value, out: &mut Vec<(String, String)>)
 fn script_files(command: &str) -> Vec<String> {
     command
         .split(|c: char| c.is_whitespace() || matches!(c, '&' | '|' | ';' | '"' | '\''))
-        .filter(|word| {
-            [".js", ".mjs", ".cjs", ".ts"]
-                .iter()
-                .any(|ext| word.ends_with(ext))
-                && !word.contains("://")
-        })
+        .filter(|word| [".js", ".mjs", ".cjs", ".ts"].iter().any(|ext| word.ends_with(ext)) && !word.contains("://"))
         .map(str::to_string)
         .collect()
 }
@@ -272,10 +247,7 @@ fn chrome(path: &str, text: &str, paths: &BTreeSet<String>) -> Option<Manifest> 
         path: path.to_string(),
         ecosystem: Some(Ecosystem::Chrome),
         name: json.get("name").and_then(Value::as_str).map(str::to_string),
-        version: json
-            .get("version")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        version: json.get("version").and_then(Value::as_str).map(str::to_string),
         ..Manifest::default()
     };
     let mut targets = Vec::new();
@@ -300,12 +272,7 @@ fn chrome(path: &str, text: &str, paths: &BTreeSet<String>) -> Option<Manifest> 
         .into_iter()
         .flatten()
     {
-        for script in content
-            .get("js")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for script in content.get("js").and_then(Value::as_array).into_iter().flatten() {
             if let Some(script) = script.as_str() {
                 targets.push((EntryKind::ContentScript, script.to_string()));
             }
@@ -324,12 +291,7 @@ fn chrome(path: &str, text: &str, paths: &BTreeSet<String>) -> Option<Manifest> 
 }
 
 /// A wheel's `METADATA` (with `entry_points.txt` beside it) or an sdist's `PKG-INFO`.
-fn python<'a>(
-    path: &str,
-    text: &str,
-    paths: &BTreeSet<String>,
-    read: &impl Fn(&str) -> Option<&'a [u8]>,
-) -> Manifest {
+fn python<'a>(path: &str, text: &str, paths: &BTreeSet<String>, read: &impl Fn(&str) -> Option<&'a [u8]>) -> Manifest {
     let header = |key: &str| {
         text.lines()
             .take_while(|line| !line.is_empty())
@@ -364,13 +326,10 @@ fn python<'a>(
                 let target = target.trim();
                 let module = target.split(':').next().unwrap_or(target).trim();
                 let module_path = module.replace('.', "/");
-                let file = [
-                    format!("{module_path}.py"),
-                    format!("{module_path}/__init__.py"),
-                ]
-                .into_iter()
-                .map(|candidate| format!("{code_root}{candidate}"))
-                .find(|candidate| paths.contains(candidate));
+                let file = [format!("{module_path}.py"), format!("{module_path}/__init__.py")]
+                    .into_iter()
+                    .map(|candidate| format!("{code_root}{candidate}"))
+                    .find(|candidate| paths.contains(candidate));
                 manifest.entry_points.push(EntryPoint {
                     kind: EntryKind::ConsoleScript,
                     name: name.trim().to_string(),
@@ -418,10 +377,7 @@ fn resolve(base: &str, target: &str, paths: &BTreeSet<String>) -> Option<String>
         .filter(|p| !p.is_empty())
         .collect();
     // Keep the nesting prefix (`x.vsix!`) as one unclimbable part.
-    let floor = parts
-        .iter()
-        .rposition(|p| p.ends_with('!'))
-        .map_or(0, |at| at + 1);
+    let floor = parts.iter().rposition(|p| p.ends_with('!')).map_or(0, |at| at + 1);
     for part in target.split('/') {
         match part {
             "" | "." => {}
@@ -493,9 +449,7 @@ mod tests {
             "package/esm/index.mjs",
             "package/scripts/post.js",
         ]);
-        let manifests = read_manifests(&files, |p| {
-            (p == "package/package.json").then_some(json.as_bytes())
-        });
+        let manifests = read_manifests(&files, |p| (p == "package/package.json").then_some(json.as_bytes()));
         let m = &manifests[0];
         assert_eq!(m.name.as_deref(), Some("@acme/tool"));
         assert_eq!(m.ecosystem, Some(Ecosystem::Npm));
@@ -537,7 +491,8 @@ mod tests {
 
     #[test]
     fn reads_wheel_metadata_and_console_scripts() {
-        let metadata = "Metadata-Version: 2.1\nName: aider-chat\nVersion: 0.86.2\nSummary: AI pair programming\n\nlong text";
+        let metadata =
+            "Metadata-Version: 2.1\nName: aider-chat\nVersion: 0.86.2\nSummary: AI pair programming\n\nlong text";
         let entry_points = "[console_scripts]\naider = aider.main:main\n";
         let files = paths(&[
             "aider_chat-0.86.2.dist-info/METADATA",
@@ -562,10 +517,7 @@ mod tests {
 
     #[test]
     fn ignores_dependency_manifests_and_bad_json() {
-        let files = paths(&[
-            "package/node_modules/x/package.json",
-            "package/package.json",
-        ]);
+        let files = paths(&["package/node_modules/x/package.json", "package/package.json"]);
         let manifests = read_manifests(&files, |_| Some(b"{not json"));
         assert!(manifests.is_empty());
     }

@@ -119,12 +119,7 @@ pub fn open(name: &str, bytes: &[u8], limits: Limits, sink: &mut dyn Sink) -> Fo
     match sniff(bytes) {
         Some(container) => unpacker.open_container(container, bytes, name, "", 0),
         None => {
-            unpacker.deliver(
-                names::display(name.as_bytes()),
-                bytes.to_vec(),
-                bytes.len() as u64,
-                0,
-            );
+            unpacker.deliver(names::display(name.as_bytes()), bytes.to_vec(), bytes.len() as u64, 0);
             Format::File
         }
     }
@@ -132,11 +127,7 @@ pub fn open(name: &str, bytes: &[u8], limits: Limits, sink: &mut dyn Sink) -> Fo
 
 /// Opens a set of loose files (a folder dropped onto the page, or read from disk) whose paths are
 /// relative to the folder; archives among them are opened like nested archives.
-pub fn open_files(
-    files: impl IntoIterator<Item = (String, Vec<u8>)>,
-    limits: Limits,
-    sink: &mut dyn Sink,
-) -> Format {
+pub fn open_files(files: impl IntoIterator<Item = (String, Vec<u8>)>, limits: Limits, sink: &mut dyn Sink) -> Format {
     let mut unpacker = Unpacker::new(limits, sink);
     for (path, data) in files {
         if let Err(exhausted) = unpacker.budget.take_file() {
@@ -189,9 +180,7 @@ impl<'s> Unpacker<'s> {
             Container::Unsupported(what) => {
                 self.error(
                     archive,
-                    format!(
-                        "{what}-compressed data is not supported; convert it to .tar.gz or .zip"
-                    ),
+                    format!("{what}-compressed data is not supported; convert it to .tar.gz or .zip"),
                 );
                 Format::File
             }
@@ -232,11 +221,7 @@ impl<'s> Unpacker<'s> {
 /// Reads up to `allowance` bytes of a member whose declared size is `declared` (when the format
 /// declares one); reports a member that inflates past the allowance (a lying size header, a
 /// bomb) instead of reading on.
-fn read_member(
-    reader: &mut dyn std::io::Read,
-    declared: Option<u64>,
-    allowance: u64,
-) -> (Vec<u8>, Option<String>) {
+fn read_member(reader: &mut dyn std::io::Read, declared: Option<u64>, allowance: u64) -> (Vec<u8>, Option<String>) {
     use std::io::Read;
     // Trust the declared size for the initial allocation only as far as the budget allows.
     let mut data = Vec::with_capacity(declared.unwrap_or(0).min(allowance) as usize);

@@ -42,10 +42,7 @@ pub fn tricks(raw: &[u8]) -> Vec<&'static str> {
     }
     let is_absolute = text.starts_with('/')
         || text.starts_with('\\')
-        || text
-            .as_bytes()
-            .get(1..3)
-            .is_some_and(|s| s == b":\\" || s == b":/");
+        || text.as_bytes().get(1..3).is_some_and(|s| s == b":\\" || s == b":/");
     if is_absolute {
         found.push("name is an absolute path");
     }

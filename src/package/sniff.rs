@@ -20,9 +20,7 @@ pub enum Container {
 pub fn sniff(bytes: &[u8]) -> Option<Container> {
     match bytes {
         [0x1f, 0x8b, ..] => Some(Container::Gzip),
-        [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] | [b'P', b'K', 7, 8, ..] => {
-            Some(Container::Zip)
-        }
+        [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] | [b'P', b'K', 7, 8, ..] => Some(Container::Zip),
         [b'C', b'r', b'2', b'4', ..] => Some(Container::Crx),
         [b'B', b'Z', b'h', ..] => Some(Container::Unsupported("bzip2")),
         [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => Some(Container::Unsupported("xz")),
@@ -51,13 +49,7 @@ pub fn is_tar_header(block: &[u8]) -> bool {
     let sum: u64 = block[..512]
         .iter()
         .enumerate()
-        .map(|(i, &b)| {
-            if (148..156).contains(&i) {
-                32
-            } else {
-                u64::from(b)
-            }
-        })
+        .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u64::from(b) })
         .sum();
     stored == sum && block[0] != 0
 }

@@ -54,10 +54,7 @@ pub(super) fn read(
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {}
             EntryType::Directory => continue,
             EntryType::Symlink | EntryType::Link => {
-                let target = entry
-                    .link_name_bytes()
-                    .map(|t| names::display(&t))
-                    .unwrap_or_default();
+                let target = entry.link_name_bytes().map(|t| names::display(&t)).unwrap_or_default();
                 let what = if entry_type == EntryType::Symlink {
                     "symbolic"
                 } else {
@@ -87,8 +84,7 @@ pub(super) fn read(
             unpacker.deliver(path, Vec::new(), size, depth);
             continue;
         }
-        let (data, problem) =
-            read_member(&mut entry, Some(size), unpacker.budget.member_allowance());
+        let (data, problem) = read_member(&mut entry, Some(size), unpacker.budget.member_allowance());
         unpacker.budget.charge(data.len() as u64);
         let damaged = problem.is_some();
         if let Some(problem) = problem {
@@ -148,15 +144,9 @@ mod tests {
 
     #[test]
     fn recognises_layouts() {
-        let npm = [
-            "package/package.json".to_string(),
-            "package/a.js".to_string(),
-        ];
+        let npm = ["package/package.json".to_string(), "package/a.js".to_string()];
         assert_eq!(refine(&npm, true), Format::Npm);
-        let sdist = [
-            "pkg-1.0/PKG-INFO".to_string(),
-            "pkg-1.0/setup.py".to_string(),
-        ];
+        let sdist = ["pkg-1.0/PKG-INFO".to_string(), "pkg-1.0/setup.py".to_string()];
         assert_eq!(refine(&sdist, true), Format::Sdist);
         assert_eq!(refine(&["a".to_string()], false), Format::Tar);
         assert_eq!(refine(&["a".to_string()], true), Format::TarGz);

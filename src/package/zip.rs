@@ -9,13 +9,7 @@ use zip::result::ZipError;
 
 use super::{Format, Unpacker, names, read_member};
 
-pub(super) fn read(
-    unpacker: &mut Unpacker<'_>,
-    bytes: &[u8],
-    archive: &str,
-    prefix: &str,
-    depth: u32,
-) -> Format {
+pub(super) fn read(unpacker: &mut Unpacker<'_>, bytes: &[u8], archive: &str, prefix: &str, depth: u32) -> Format {
     let mut listed = Vec::new();
     match ZipArchive::new(Cursor::new(bytes)) {
         Ok(mut zip) => {
@@ -46,9 +40,7 @@ pub(super) fn read(
         Err(error) => {
             unpacker.error(
                 archive,
-                format!(
-                    "zip central directory is unreadable ({error}); members recovered from local headers"
-                ),
+                format!("zip central directory is unreadable ({error}); members recovered from local headers"),
             );
             let mut stream = Cursor::new(bytes);
             loop {
@@ -60,10 +52,7 @@ pub(super) fn read(
                     }
                     Ok(None) => break,
                     Err(error) => {
-                        unpacker.error(
-                            archive,
-                            format!("zip local headers end in damaged data: {error}"),
-                        );
+                        unpacker.error(archive, format!("zip local headers end in damaged data: {error}"));
                         break;
                     }
                 }
@@ -104,10 +93,7 @@ fn take<R: std::io::Read>(
     listed.push(String::from_utf8_lossy(&raw_name).into_owned());
     let size = file.size();
     if file.encrypted() {
-        unpacker.error(
-            &path,
-            "encrypted member: cannot be read without its password",
-        );
+        unpacker.error(&path, "encrypted member: cannot be read without its password");
         unpacker.deliver(path, Vec::new(), size, depth);
         return true;
     }

@@ -100,11 +100,7 @@ impl KindMatcher {
     }
 
     fn wants(&self, last_name: &str) -> bool {
-        self.set.is_some()
-            && self
-                .last_names
-                .as_ref()
-                .is_none_or(|names| names.contains(last_name))
+        self.set.is_some() && self.last_names.as_ref().is_none_or(|names| names.contains(last_name))
     }
 }
 
@@ -136,9 +132,7 @@ impl RuleSet {
 
     /// Compiles rule files given as `(origin, text)`. Every broken file is reported, not just
     /// the first; codes must be unique across all files.
-    pub fn compile(
-        files: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<RuleSet, Vec<RuleError>> {
+    pub fn compile(files: impl IntoIterator<Item = (String, String)>) -> Result<RuleSet, Vec<RuleError>> {
         let mut set = RuleSet::default();
         let mut errors = Vec::new();
         let mut codes = HashSet::new();
@@ -171,11 +165,7 @@ impl RuleSet {
                 });
             }
         }
-        if errors.is_empty() {
-            Ok(set)
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(set) } else { Err(errors) }
     }
 
     fn matchers_mut(&mut self) -> [&mut KindMatcher; 9] {
@@ -200,14 +190,13 @@ impl RuleSet {
             column: None,
             message,
         };
-        let regex = |field: &str, pattern: &str| {
-            Regex::new(pattern).map_err(|e| error(format!("[match] {field}: {e}")))
-        };
+        let regex =
+            |field: &str, pattern: &str| Regex::new(pattern).map_err(|e| error(format!("[match] {field}: {e}")));
         let m = &file.matcher;
         for (kind, patterns) in [(0, &m.call), (1, &m.read), (2, &m.new)] {
             for pattern in patterns.iter().flatten() {
-                let (regex_text, last) = chain_pattern(pattern)
-                    .map_err(|e| error(format!("[match] pattern {pattern:?}: {e}")))?;
+                let (regex_text, last) =
+                    chain_pattern(pattern).map_err(|e| error(format!("[match] pattern {pattern:?}: {e}")))?;
                 regex("chain pattern", &regex_text)?;
                 let matcher = match kind {
                     0 => &mut self.call,

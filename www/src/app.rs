@@ -91,7 +91,11 @@ fn start_job(pool: &WorkerPool, dispatcher: &UseReducerDispatcher<State>, item: 
         Dropped::File(file) => (file.name(), file.size() as u64),
         Dropped::Folder { name, files } => (format!("{name}/"), files.iter().map(|(_, f)| f.size() as u64).sum()),
     };
-    dispatcher.dispatch(Action::Added { job, name: name.clone(), bytes });
+    dispatcher.dispatch(Action::Added {
+        job,
+        name: name.clone(),
+        bytes,
+    });
     let pool = pool.clone();
     let dispatcher = dispatcher.clone();
     spawn_local(async move {
@@ -103,7 +107,10 @@ fn start_job(pool: &WorkerPool, dispatcher: &UseReducerDispatcher<State>, item: 
                     ToWorker::ScanFile { job, name }
                 }
                 Err(error) => {
-                    dispatcher.dispatch(Action::Failed { job, message: format!("the browser could not read the file: {error:?}") });
+                    dispatcher.dispatch(Action::Failed {
+                        job,
+                        message: format!("the browser could not read the file: {error:?}"),
+                    });
                     return;
                 }
             },
@@ -116,7 +123,11 @@ fn start_job(pool: &WorkerPool, dispatcher: &UseReducerDispatcher<State>, item: 
                         paths.push(path);
                     }
                 }
-                ToWorker::ScanFolder { job, name: name.trim_end_matches('/').to_string(), paths }
+                ToWorker::ScanFolder {
+                    job,
+                    name: name.trim_end_matches('/').to_string(),
+                    paths,
+                }
             }
         };
         pool.submit(request, buffers);

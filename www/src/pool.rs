@@ -59,7 +59,9 @@ impl PartialEq for WorkerPool {
 
 impl WorkerPool {
     pub fn new(module: JsValue, worker_url: String) -> Self {
-        let cores = web_sys::window().map(|w| w.navigator().hardware_concurrency() as usize).unwrap_or(2);
+        let cores = web_sys::window()
+            .map(|w| w.navigator().hardware_concurrency() as usize)
+            .unwrap_or(2);
         WorkerPool {
             inner: Rc::new(RefCell::new(Inner {
                 module,
@@ -153,10 +155,16 @@ impl WorkerPool {
     fn fail_queue(&self, message: String) {
         let (jobs, listener) = {
             let mut inner = self.inner.borrow_mut();
-            (inner.queue.drain(..).map(|j| j.id()).collect::<Vec<_>>(), inner.listener.clone())
+            (
+                inner.queue.drain(..).map(|j| j.id()).collect::<Vec<_>>(),
+                inner.listener.clone(),
+            )
         };
         for job in jobs {
-            listener.emit(FromWorker::Crashed { job, message: message.clone() });
+            listener.emit(FromWorker::Crashed {
+                job,
+                message: message.clone(),
+            });
         }
     }
 
@@ -168,7 +176,9 @@ impl WorkerPool {
         let worker = Worker::new(&url).map_err(|e| format!("cannot start a Web Worker: {e:?}"))?;
         let pool = self.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let json = Reflect::get(&event.data(), &"json".into()).ok().and_then(|v| v.as_string());
+            let json = Reflect::get(&event.data(), &"json".into())
+                .ok()
+                .and_then(|v| v.as_string());
             let Some(message) = json.and_then(|json| serde_json::from_str::<FromWorker>(&json).ok()) else {
                 return;
             };
@@ -188,7 +198,9 @@ impl WorkerPool {
         let init = Object::new();
         let _ = Reflect::set(&init, &"init".into(), &true.into());
         let _ = Reflect::set(&init, &"module".into(), &module);
-        worker.post_message(&init).map_err(|e| format!("cannot start the engine: {e:?}"))?;
+        worker
+            .post_message(&init)
+            .map_err(|e| format!("cannot start the engine: {e:?}"))?;
         Ok(Slot {
             worker,
             busy: None,
@@ -206,7 +218,9 @@ impl WorkerPool {
             FromWorker::Progress { .. } => return,
         };
         let mut inner = self.inner.borrow_mut();
-        let Some(at) = inner.slots.iter().position(|slot| slot.busy == Some(job)) else { return };
+        let Some(at) = inner.slots.iter().position(|slot| slot.busy == Some(job)) else {
+            return;
+        };
         if crashed {
             inner.slots.remove(at).worker.terminate();
         } else {
@@ -218,7 +232,9 @@ impl WorkerPool {
     fn crashed(&self, worker: &Worker, message: String) {
         let (job, listener) = {
             let mut inner = self.inner.borrow_mut();
-            let Some(at) = inner.slots.iter().position(|slot| &slot.worker == worker) else { return };
+            let Some(at) = inner.slots.iter().position(|slot| &slot.worker == worker) else {
+                return;
+            };
             let slot = inner.slots.remove(at);
             slot.worker.terminate();
             (slot.busy, inner.listener.clone())

@@ -14,13 +14,26 @@ pub enum ToWorker {
     /// Scan one dropped file; its bytes are `buffers[0]`.
     ScanFile { job: JobId, name: String },
     /// Scan a dropped folder; `paths[i]` names `buffers[i]`.
-    ScanFolder { job: JobId, name: String, paths: Vec<String> },
+    ScanFolder {
+        job: JobId,
+        name: String,
+        paths: Vec<String>,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 pub enum FromWorker {
-    Progress { job: JobId, progress: Progress },
-    Done { job: JobId, report: Box<Report> },
+    Progress {
+        job: JobId,
+        progress: Progress,
+    },
+    Done {
+        job: JobId,
+        report: Box<Report>,
+    },
     /// The engine stopped on this job (a bug): the message says why; the page stays usable.
-    Crashed { job: JobId, message: String },
+    Crashed {
+        job: JobId,
+        message: String,
+    },
 }

@@ -66,7 +66,12 @@ impl Reducible for State {
         };
         match action {
             Action::Added { job, name, bytes } => {
-                state.packages.push(PackageState { job, name, bytes, status: Status::Reading });
+                state.packages.push(PackageState {
+                    job,
+                    name,
+                    bytes,
+                    status: Status::Reading,
+                });
                 state.selected.get_or_insert(job);
             }
             Action::Progress { job, progress } => set(&mut state, job, Status::Running(progress)),

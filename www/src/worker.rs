@@ -42,27 +42,50 @@ pub fn install() {
 
 fn on_message(event: MessageEvent) {
     let data = event.data();
-    let json = Reflect::get(&data, &"json".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+    let json = Reflect::get(&data, &"json".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
     let buffers: Vec<Vec<u8>> = Reflect::get(&data, &"buffers".into())
         .ok()
-        .map(|b| Array::from(&b).iter().map(|buffer| Uint8Array::new(&buffer.unchecked_into::<ArrayBuffer>()).to_vec()).collect())
+        .map(|b| {
+            Array::from(&b)
+                .iter()
+                .map(|buffer| Uint8Array::new(&buffer.unchecked_into::<ArrayBuffer>()).to_vec())
+                .collect()
+        })
         .unwrap_or_default();
-    let Ok(request) = serde_json::from_str::<ToWorker>(&json) else { return };
+    let Ok(request) = serde_json::from_str::<ToWorker>(&json) else {
+        return;
+    };
     let options = ScanOptions::default();
     match request {
         ToWorker::ScanFile { job, name } => {
             CURRENT_JOB.with(|c| c.set(Some(job)));
             let bytes = buffers.into_iter().next().unwrap_or_default();
             let mut progress = |progress| post(&FromWorker::Progress { job, progress });
-            let report = scan(Input::Bytes { name: &name, bytes: &bytes }, &options, &mut progress);
-            post(&FromWorker::Done { job, report: Box::new(report) });
+            let report = scan(
+                Input::Bytes {
+                    name: &name,
+                    bytes: &bytes,
+                },
+                &options,
+                &mut progress,
+            );
+            post(&FromWorker::Done {
+                job,
+                report: Box::new(report),
+            });
         }
         ToWorker::ScanFolder { job, name, paths } => {
             CURRENT_JOB.with(|c| c.set(Some(job)));
             let files = paths.into_iter().zip(buffers).collect();
             let mut progress = |progress| post(&FromWorker::Progress { job, progress });
             let report = scan(Input::Files { name: &name, files }, &options, &mut progress);
-            post(&FromWorker::Done { job, report: Box::new(report) });
+            post(&FromWorker::Done {
+                job,
+                report: Box::new(report),
+            });
         }
     }
     CURRENT_JOB.with(|c| c.set(None));

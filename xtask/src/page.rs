@@ -30,7 +30,15 @@ pub fn build(root: &Path, dist: &Path) -> Result<()> {
     run(
         root,
         &cargo(),
-        &["build", "-p", "telltale-www", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"],
+        &[
+            "build",
+            "-p",
+            "telltale-www",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "wasm-release",
+        ],
         &[],
     )?;
     let wasm_path = root.join("target/wasm32-unknown-unknown/wasm-release/telltale_www.wasm");
@@ -56,7 +64,11 @@ pub fn build(root: &Path, dist: &Path) -> Result<()> {
     eprintln!(
         "xtask: page built: wasm {} KiB; dist/ {} KiB; dist/telltale.html {} KiB",
         wasm.len() / 1024,
-        ["index.html", "style.css", "telltale.js", "telltale_wasm.js", "boot.js"].iter().map(|n| size(n)).sum::<u64>() / 1024,
+        ["index.html", "style.css", "telltale.js", "telltale_wasm.js", "boot.js"]
+            .iter()
+            .map(|n| size(n))
+            .sum::<u64>()
+            / 1024,
         size("telltale.html") / 1024
     );
     Ok(())
@@ -91,7 +103,10 @@ fn write_hosted(assets: &Assets, dist: &Path) -> Result<()> {
 fn write_single_file(assets: &Assets, path: &Path) -> Result<()> {
     let wasm = wasm_script(assets);
     let scripts = [wasm.as_str(), assets.glue.as_str(), assets.boot.as_str()];
-    let script_hashes: Vec<String> = scripts.iter().map(|s| format!("'sha256-{}'", sha256_base64(s))).collect();
+    let script_hashes: Vec<String> = scripts
+        .iter()
+        .map(|s| format!("'sha256-{}'", sha256_base64(s)))
+        .collect();
     let style_hash = format!("'sha256-{}'", sha256_base64(&assets.style));
     let html = assets
         .template
@@ -155,7 +170,8 @@ pub fn serve(dist: &Path, port: &str) -> Result<()> {
         };
         let result = match response {
             Some(body) => {
-                let header = tiny_http::Header::from_bytes("Content-Type", content_type(relative)).expect("valid header");
+                let header =
+                    tiny_http::Header::from_bytes("Content-Type", content_type(relative)).expect("valid header");
                 request.respond(tiny_http::Response::from_data(body).with_header(header))
             }
             None => request.respond(tiny_http::Response::from_string("not found").with_status_code(404)),
@@ -187,12 +203,22 @@ pub fn ensure_chromium() -> Result<()> {
     eprintln!("xtask: installing chromium and chromium-driver from Debian");
     let install = || {
         Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+            .args([
+                "install",
+                "-y",
+                "--no-install-recommends",
+                "chromium",
+                "chromium-driver",
+            ])
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status()
     };
     let installed = install().map(|s| s.success()).unwrap_or(false)
-        || (Command::new("apt-get").arg("update").status().map(|s| s.success()).unwrap_or(false)
+        || (Command::new("apt-get")
+            .arg("update")
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
             && install().map(|s| s.success()).unwrap_or(false));
     if !installed || !present("/usr/bin/chromium") {
         bail!("could not install Chromium (apt-get install chromium chromium-driver); the browser tests need it");

@@ -18,24 +18,95 @@ const MAX_REFERENCES: usize = 16;
 
 /// Calls that send their arguments off the machine (by last name of the callee).
 const SENDING_CALLS: &[&str] = &[
-    "fetch", "post", "put", "patch", "request", "send", "sendBeacon", "logEvent", "logEventAsync",
-    "track", "capture", "captureException", "captureMessage", "captureEvent", "setUser", "setTag",
-    "setTags", "setContext", "setExtra", "setExtras", "identify", "emit", "enqueueLogEvent",
-    "addEvent", "setAttribute", "setAttributes", "updateUser", "updateUserSync", "initialize",
-    "initializeAsync", "initializeSync", "upload", "publish", "ingest", "recordEvent", "log_event",
+    "fetch",
+    "post",
+    "put",
+    "patch",
+    "request",
+    "send",
+    "sendBeacon",
+    "logEvent",
+    "logEventAsync",
+    "track",
+    "capture",
+    "captureException",
+    "captureMessage",
+    "captureEvent",
+    "setUser",
+    "setTag",
+    "setTags",
+    "setContext",
+    "setExtra",
+    "setExtras",
+    "identify",
+    "emit",
+    "enqueueLogEvent",
+    "addEvent",
+    "setAttribute",
+    "setAttributes",
+    "updateUser",
+    "updateUserSync",
+    "initialize",
+    "initializeAsync",
+    "initializeSync",
+    "upload",
+    "publish",
+    "ingest",
+    "recordEvent",
+    "log_event",
 ];
 /// Calls whose arguments are compared or looked up: the value decides something.
 const DECIDING_CALLS: &[&str] = &[
-    "includes", "has", "startsWith", "endsWith", "test", "match", "indexOf", "some", "find",
-    "every", "localeCompare", "get",
+    "includes",
+    "has",
+    "startsWith",
+    "endsWith",
+    "test",
+    "match",
+    "indexOf",
+    "some",
+    "find",
+    "every",
+    "localeCompare",
+    "get",
 ];
 /// Calls that format, display, hash or store a value on the machine.
 const LOCAL_CALLS: &[&str] = &[
-    "log", "info", "warn", "error", "debug", "trace", "toLocaleString", "toLocaleDateString",
-    "toLocaleTimeString", "DateTimeFormat", "format", "formatToParts", "createHash", "createHmac",
-    "scrypt", "scryptSync", "pbkdf2", "pbkdf2Sync", "createCipheriv", "createDecipheriv", "hkdf",
-    "update", "digest", "jsx", "jsxs", "jsxDEV", "createElement", "print", "render", "setState",
-    "join", "resolve", "writeFile", "writeFileSync", "write",
+    "log",
+    "info",
+    "warn",
+    "error",
+    "debug",
+    "trace",
+    "toLocaleString",
+    "toLocaleDateString",
+    "toLocaleTimeString",
+    "DateTimeFormat",
+    "format",
+    "formatToParts",
+    "createHash",
+    "createHmac",
+    "scrypt",
+    "scryptSync",
+    "pbkdf2",
+    "pbkdf2Sync",
+    "createCipheriv",
+    "createDecipheriv",
+    "hkdf",
+    "update",
+    "digest",
+    "jsx",
+    "jsxs",
+    "jsxDEV",
+    "createElement",
+    "print",
+    "render",
+    "setState",
+    "join",
+    "resolve",
+    "writeFile",
+    "writeFileSync",
+    "write",
 ];
 
 fn rank(c: Consequence) -> u8 {
@@ -77,7 +148,11 @@ pub struct Flows<'s, 'a> {
 
 impl<'s, 'a> Flows<'s, 'a> {
     pub fn new(semantic: &'s Semantic<'a>, resolver: &'s Resolver<'s, 'a>, source: &'a str) -> Self {
-        Self { semantic, resolver, source }
+        Self {
+            semantic,
+            resolver,
+            source,
+        }
     }
 
     /// Where the value produced at `node` goes. `in_payload` starts true for values that are
@@ -106,14 +181,15 @@ impl<'s, 'a> Flows<'s, 'a> {
                     return Consequence::Gates;
                 }
                 AstKind::SwitchStatement(_) | AstKind::SwitchCase(_) => return Consequence::Gates,
-                AstKind::BinaryExpression(b) => {
-                    if b.operator.is_equality() || b.operator.is_compare() || b.operator.is_relational() {
-                        return Consequence::Gates;
-                    }
+                AstKind::BinaryExpression(b)
+                    if b.operator.is_equality() || b.operator.is_compare() || b.operator.is_relational() =>
+                {
+                    return Consequence::Gates;
                 }
                 AstKind::StaticMemberExpression(m) if m.object.span() == here => {
                     let method = m.property.name.as_str();
-                    let called = matches!(nodes.parent_kind(parent), AstKind::CallExpression(c) if c.callee.span() == m.span);
+                    let called =
+                        matches!(nodes.parent_kind(parent), AstKind::CallExpression(c) if c.callee.span() == m.span);
                     if called && DECIDING_CALLS.contains(&method) {
                         return Consequence::Gates;
                     }
@@ -203,7 +279,11 @@ impl<'s, 'a> Flows<'s, 'a> {
     /// Where a walk ends without a decisive use: an object built around the value is taken to be
     /// a payload (identity fields in objects are there to be reported); otherwise unknown.
     fn settle(&self, payload: bool) -> Consequence {
-        if payload { Consequence::Sent } else { Consequence::Unknown }
+        if payload {
+            Consequence::Sent
+        } else {
+            Consequence::Unknown
+        }
     }
 
     /// A loop over the value decides something when its body compares.
@@ -249,9 +329,15 @@ impl<'s, 'a> Flows<'s, 'a> {
         }
         let nodes = self.semantic.nodes();
         let mut best: Option<Consequence> = None;
-        for reference in self.semantic.scoping().get_resolved_references(symbol).take(MAX_REFERENCES) {
+        for reference in self
+            .semantic
+            .scoping()
+            .get_resolved_references(symbol)
+            .take(MAX_REFERENCES)
+        {
             let parent = nodes.parent_id(reference.node_id());
-            if !matches!(nodes.kind(parent), AstKind::CallExpression(c) if c.callee.span() == self.span_of(reference.node_id())) {
+            if !matches!(nodes.kind(parent), AstKind::CallExpression(c) if c.callee.span() == self.span_of(reference.node_id()))
+            {
                 continue;
             }
             let c = self.walk(parent, payload, names, hops + 1);
@@ -267,7 +353,10 @@ impl<'s, 'a> Flows<'s, 'a> {
     fn enclosing_function_symbol(&self, node: NodeId) -> Option<(NodeId, SymbolId)> {
         let nodes = self.semantic.nodes();
         let function = nodes.ancestor_ids(node).find(|&id| {
-            matches!(nodes.kind(id), AstKind::Function(_) | AstKind::ArrowFunctionExpression(_))
+            matches!(
+                nodes.kind(id),
+                AstKind::Function(_) | AstKind::ArrowFunctionExpression(_)
+            )
         })?;
         if let AstKind::Function(f) = nodes.kind(function)
             && let Some(id) = &f.id
@@ -348,16 +437,16 @@ impl Liveness {
                 owner[parent.index()]
             };
             let unit = match node.kind() {
-                AstKind::Function(f) if f.is_declaration() => f
-                    .id
-                    .as_ref()
-                    .and_then(|i| i.symbol_id.get())
-                    .map(|s| (s, is_export(semantic, parent))),
-                AstKind::Class(c) if c.is_declaration() => c
-                    .id
-                    .as_ref()
-                    .and_then(|i| i.symbol_id.get())
-                    .map(|s| (s, is_export(semantic, parent))),
+                AstKind::Function(f) if f.is_declaration() => {
+                    f.id.as_ref()
+                        .and_then(|i| i.symbol_id.get())
+                        .map(|s| (s, is_export(semantic, parent)))
+                }
+                AstKind::Class(c) if c.is_declaration() => {
+                    c.id.as_ref()
+                        .and_then(|i| i.symbol_id.get())
+                        .map(|s| (s, is_export(semantic, parent)))
+                }
                 AstKind::Function(_) | AstKind::ArrowFunctionExpression(_) | AstKind::Class(_) => {
                     binding_of(semantic, id).map(|s| {
                         let declaration = semantic.scoping().symbol_declaration(s);
@@ -439,7 +528,10 @@ fn after_exit(semantic: &Semantic<'_>, node: NodeId) -> bool {
         {
             return true;
         }
-        if matches!(nodes.kind(parent), AstKind::Function(_) | AstKind::ArrowFunctionExpression(_)) {
+        if matches!(
+            nodes.kind(parent),
+            AstKind::Function(_) | AstKind::ArrowFunctionExpression(_)
+        ) {
             // The function's own reachability is the unit's business.
             return false;
         }
@@ -454,7 +546,10 @@ pub fn library_of(semantic: &Semantic<'_>, node: NodeId) -> Option<String> {
     let nodes = semantic.nodes();
     for ancestor in nodes.ancestor_ids(node) {
         if let AstKind::ObjectProperty(p) = nodes.kind(ancestor)
-            && matches!(p.value, Expression::FunctionExpression(_) | Expression::ArrowFunctionExpression(_))
+            && matches!(
+                p.value,
+                Expression::FunctionExpression(_) | Expression::ArrowFunctionExpression(_)
+            )
             && let Some(key) = p.key.static_name()
             && key.contains("node_modules/")
         {

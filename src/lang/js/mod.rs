@@ -58,17 +58,19 @@ pub fn analyze(path: &str, source: &str, rules: &RuleSet) -> Analysis {
             parse_regular_expression: false,
             ..ParseOptions::default()
         };
-        let parsed = Parser::new(&allocator, source, source_type).with_options(options).parse();
+        let parsed = Parser::new(&allocator, source, source_type)
+            .with_options(options)
+            .parse();
         let messages: Vec<SyntaxError> = parsed
             .diagnostics
             .errors()
             .take(20)
             .map(|d| SyntaxError {
                 message: d.message.to_string(),
-                span: d
-                    .labels
-                    .first()
-                    .map(|l| Span { start: l.offset() as u32, end: (l.offset() + l.len()) as u32 }),
+                span: d.labels.first().map(|l| Span {
+                    start: l.offset(),
+                    end: l.offset() + l.len(),
+                }),
             })
             .collect();
         if parsed.panicked {
@@ -77,7 +79,11 @@ pub fn analyze(path: &str, source: &str, rules: &RuleSet) -> Analysis {
             }
             continue;
         }
-        let semantic = SemanticBuilder::new().with_build_nodes(true).with_check_syntax_error(false).build(&parsed.program).semantic;
+        let semantic = SemanticBuilder::new()
+            .with_build_nodes(true)
+            .with_check_syntax_error(false)
+            .build(&parsed.program)
+            .semantic;
         let mut analysis = Extractor::new(&semantic, source, rules).run();
         analysis.errors = messages;
         analysis.parsed = true;
@@ -117,7 +123,14 @@ struct Extractor<'s, 'a> {
 
 impl<'s, 'a> Extractor<'s, 'a> {
     fn new(semantic: &'s Semantic<'a>, source: &'a str, rules: &'s RuleSet) -> Self {
-        Self { semantic, resolver: Resolver::new(semantic), source, rules, matched: Vec::new(), urls: Vec::new() }
+        Self {
+            semantic,
+            resolver: Resolver::new(semantic),
+            source,
+            rules,
+            matched: Vec::new(),
+            urls: Vec::new(),
+        }
     }
 
     fn run(mut self) -> Analysis {
@@ -151,13 +164,21 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     reachable: liveness.reachable(self.semantic, node),
                     library: library_of(self.semantic, node),
                 };
-                let rules: Vec<usize> = rules.into_iter().filter(|&r| self.rules.accepts_flow(r, &flow)).collect();
+                let rules: Vec<usize> = rules
+                    .into_iter()
+                    .filter(|&r| self.rules.accepts_flow(r, &flow))
+                    .collect();
                 if !rules.is_empty() {
                     detections.push(Detection { fact, rules, flow });
                 }
             }
         }
-        Analysis { detections, errors: Vec::new(), urls: self.urls, parsed: true }
+        Analysis {
+            detections,
+            errors: Vec::new(),
+            urls: self.urls,
+            parsed: true,
+        }
     }
 
     fn offer(&mut self, fact: Fact, node: NodeId) {
@@ -177,7 +198,16 @@ impl<'s, 'a> Extractor<'s, 'a> {
                 if wanted {
                     let subject = self.resolver.chain(&call.callee);
                     let (argument, argument_keys) = self.first_argument(&call.arguments);
-                    self.offer(Fact { kind: FactKind::Call, subject, argument: Some(argument), argument_keys, span: span(call.span) }, id);
+                    self.offer(
+                        Fact {
+                            kind: FactKind::Call,
+                            subject,
+                            argument: Some(argument),
+                            argument_keys,
+                            span: span(call.span),
+                        },
+                        id,
+                    );
                 }
                 self.comparison_call(id, call);
             }
@@ -186,7 +216,16 @@ impl<'s, 'a> Extractor<'s, 'a> {
                 if self.rules.wants(FactKind::New, last) {
                     let subject = self.resolver.chain(&new.callee);
                     let (argument, argument_keys) = self.first_argument(&new.arguments);
-                    self.offer(Fact { kind: FactKind::New, subject, argument: Some(argument), argument_keys, span: span(new.span) }, id);
+                    self.offer(
+                        Fact {
+                            kind: FactKind::New,
+                            subject,
+                            argument: Some(argument),
+                            argument_keys,
+                            span: span(new.span),
+                        },
+                        id,
+                    );
                 }
             }
             AstKind::StaticMemberExpression(m) => {
@@ -213,7 +252,16 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     && self.rules.wants(FactKind::Key, "")
                     && let Some(key) = p.key.static_name()
                 {
-                    self.offer(Fact { kind: FactKind::Key, subject: key.to_string(), argument: None, argument_keys: Vec::new(), span: span(p.key.span()) }, id);
+                    self.offer(
+                        Fact {
+                            kind: FactKind::Key,
+                            subject: key.to_string(),
+                            argument: None,
+                            argument_keys: Vec::new(),
+                            span: span(p.key.span()),
+                        },
+                        id,
+                    );
                 }
             }
             AstKind::AssignmentExpression(a) => {
@@ -222,7 +270,16 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     && let Some(member) = a.left.as_member_expression()
                     && let Some(key) = member.static_property_name()
                 {
-                    self.offer(Fact { kind: FactKind::Key, subject: key.to_string(), argument: None, argument_keys: Vec::new(), span: span(a.left.span()) }, id);
+                    self.offer(
+                        Fact {
+                            kind: FactKind::Key,
+                            subject: key.to_string(),
+                            argument: None,
+                            argument_keys: Vec::new(),
+                            span: span(a.left.span()),
+                        },
+                        id,
+                    );
                 }
             }
             AstKind::BinaryExpression(b) if b.operator.is_equality() => {
@@ -233,7 +290,16 @@ impl<'s, 'a> Extractor<'s, 'a> {
                 };
                 if self.rules.wants(FactKind::Compare, "") {
                     let argument = self.subject_name(other);
-                    self.offer(Fact { kind: FactKind::Compare, subject: literal.to_string(), argument: Some(argument), argument_keys: Vec::new(), span: span(b.span) }, id);
+                    self.offer(
+                        Fact {
+                            kind: FactKind::Compare,
+                            subject: literal.to_string(),
+                            argument: Some(argument),
+                            argument_keys: Vec::new(),
+                            span: span(b.span),
+                        },
+                        id,
+                    );
                 }
             }
             _ => {}
@@ -245,9 +311,19 @@ impl<'s, 'a> Extractor<'s, 'a> {
     fn member(&mut self, id: NodeId, member_span: oxc::span::Span, object: &Expression<'a>, name: &str) {
         let nodes = self.semantic.nodes();
         let called = matches!(nodes.parent_kind(id), AstKind::CallExpression(c) if c.callee.span() == member_span);
-        let assigned = matches!(nodes.parent_kind(id), AstKind::AssignmentExpression(a) if a.left.span() == member_span);
+        let assigned =
+            matches!(nodes.parent_kind(id), AstKind::AssignmentExpression(a) if a.left.span() == member_span);
         if self.rules.wants(FactKind::Name, name) {
-            self.offer(Fact { kind: FactKind::Name, subject: name.to_string(), argument: None, argument_keys: Vec::new(), span: span(member_span) }, id);
+            self.offer(
+                Fact {
+                    kind: FactKind::Name,
+                    subject: name.to_string(),
+                    argument: None,
+                    argument_keys: Vec::new(),
+                    span: span(member_span),
+                },
+                id,
+            );
         }
         if assigned {
             return;
@@ -255,14 +331,32 @@ impl<'s, 'a> Extractor<'s, 'a> {
         if last_name(object.without_parentheses()) == "env" && self.rules.wants(FactKind::Env, name) {
             let object_chain = self.resolver.chain(object);
             if object_chain == "process.env" || object_chain == "import.meta.env" {
-                self.offer(Fact { kind: FactKind::Env, subject: name.to_string(), argument: None, argument_keys: Vec::new(), span: span(member_span) }, id);
+                self.offer(
+                    Fact {
+                        kind: FactKind::Env,
+                        subject: name.to_string(),
+                        argument: None,
+                        argument_keys: Vec::new(),
+                        span: span(member_span),
+                    },
+                    id,
+                );
             }
         }
         if !called && self.rules.wants(FactKind::Read, name) {
             let mut subject = self.resolver.chain(object);
             subject.push('.');
             subject.push_str(name);
-            self.offer(Fact { kind: FactKind::Read, subject, argument: None, argument_keys: Vec::new(), span: span(member_span) }, id);
+            self.offer(
+                Fact {
+                    kind: FactKind::Read,
+                    subject,
+                    argument: None,
+                    argument_keys: Vec::new(),
+                    span: span(member_span),
+                },
+                id,
+            );
         }
     }
 
@@ -276,7 +370,16 @@ impl<'s, 'a> Extractor<'s, 'a> {
             }
         }
         if self.rules.wants(FactKind::Text, "") {
-            self.offer(Fact { kind: FactKind::Text, subject: value.to_string(), argument: None, argument_keys: Vec::new(), span: at }, id);
+            self.offer(
+                Fact {
+                    kind: FactKind::Text,
+                    subject: value.to_string(),
+                    argument: None,
+                    argument_keys: Vec::new(),
+                    span: at,
+                },
+                id,
+            );
         }
     }
 
@@ -285,7 +388,10 @@ impl<'s, 'a> Extractor<'s, 'a> {
         let Expression::StaticMemberExpression(m) = call.callee.without_parentheses() else {
             return;
         };
-        if !matches!(m.property.name.as_str(), "includes" | "startsWith" | "endsWith" | "indexOf" | "has") {
+        if !matches!(
+            m.property.name.as_str(),
+            "includes" | "startsWith" | "endsWith" | "indexOf" | "has"
+        ) {
             return;
         }
         if !self.rules.wants(FactKind::Compare, "") {
@@ -296,12 +402,30 @@ impl<'s, 'a> Extractor<'s, 'a> {
         };
         if let Some(literal) = string_value(first) {
             let argument = self.subject_name(&m.object);
-            self.offer(Fact { kind: FactKind::Compare, subject: literal.to_string(), argument: Some(argument), argument_keys: Vec::new(), span: span(call.span) }, id);
+            self.offer(
+                Fact {
+                    kind: FactKind::Compare,
+                    subject: literal.to_string(),
+                    argument: Some(argument),
+                    argument_keys: Vec::new(),
+                    span: span(call.span),
+                },
+                id,
+            );
         } else if let Expression::ArrayExpression(array) = m.object.without_parentheses() {
             let argument = self.subject_name(first);
             for element in array.elements.iter().take(64) {
                 if let Some(literal) = element.as_expression().and_then(string_value) {
-                    self.offer(Fact { kind: FactKind::Compare, subject: literal.to_string(), argument: Some(argument.clone()), argument_keys: Vec::new(), span: span(call.span) }, id);
+                    self.offer(
+                        Fact {
+                            kind: FactKind::Compare,
+                            subject: literal.to_string(),
+                            argument: Some(argument.clone()),
+                            argument_keys: Vec::new(),
+                            span: span(call.span),
+                        },
+                        id,
+                    );
                 }
             }
         }
@@ -365,7 +489,10 @@ impl<'s, 'a> Extractor<'s, 'a> {
 }
 
 fn span(s: oxc::span::Span) -> Span {
-    Span { start: s.start, end: s.end }
+    Span {
+        start: s.start,
+        end: s.end,
+    }
 }
 
 fn is_literal(expr: &Expression<'_>) -> bool {
@@ -413,29 +540,65 @@ pub fn urls_in(text: &str) -> impl Iterator<Item = &str> {
 fn lexical_scan(source: &str, rules: &RuleSet) -> Analysis {
     static STRING: OnceLock<Regex> = OnceLock::new();
     static ENV: OnceLock<Regex> = OnceLock::new();
-    let string = STRING.get_or_init(|| Regex::new(r#""(?:[^"\\\n]|\\.){1,2048}"|'(?:[^'\\\n]|\\.){1,2048}'"#).expect("valid"));
-    let env = ENV.get_or_init(|| Regex::new(r#"process\.env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[["']([A-Za-z_][A-Za-z0-9_]*)["']\])"#).expect("valid"));
+    let string =
+        STRING.get_or_init(|| Regex::new(r#""(?:[^"\\\n]|\\.){1,2048}"|'(?:[^'\\\n]|\\.){1,2048}'"#).expect("valid"));
+    let env = ENV.get_or_init(|| {
+        Regex::new(r#"process\.env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[["']([A-Za-z_][A-Za-z0-9_]*)["']\])"#).expect("valid")
+    });
     let mut analysis = Analysis::default();
-    let flow = Flow { consequence: Consequence::Unknown, names: Vec::new(), reachable: true, library: None };
+    let flow = Flow {
+        consequence: Consequence::Unknown,
+        names: Vec::new(),
+        reachable: true,
+        library: None,
+    };
     let push = |fact: Fact, analysis: &mut Analysis| {
         let matched = rules.matching(&fact);
         if !matched.is_empty() {
-            analysis.detections.push(Detection { fact, rules: matched, flow: flow.clone() });
+            analysis.detections.push(Detection {
+                fact,
+                rules: matched,
+                flow: flow.clone(),
+            });
         }
     };
     for m in string.find_iter(source) {
         let value = &m.as_str()[1..m.as_str().len() - 1];
-        let at = Span { start: m.start() as u32, end: m.end() as u32 };
+        let at = Span {
+            start: m.start() as u32,
+            end: m.end() as u32,
+        };
         for url in urls_in(value) {
             analysis.urls.push((url.to_string(), at));
         }
-        push(Fact { kind: FactKind::Text, subject: value.to_string(), argument: None, argument_keys: Vec::new(), span: at }, &mut analysis);
+        push(
+            Fact {
+                kind: FactKind::Text,
+                subject: value.to_string(),
+                argument: None,
+                argument_keys: Vec::new(),
+                span: at,
+            },
+            &mut analysis,
+        );
     }
     for c in env.captures_iter(source) {
         let whole = c.get(0).expect("match");
         let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
-        let at = Span { start: whole.start() as u32, end: whole.end() as u32 };
-        push(Fact { kind: FactKind::Env, subject: name.to_string(), argument: None, argument_keys: Vec::new(), span: at }, &mut analysis);
+        let at = Span {
+            start: whole.start() as u32,
+            end: whole.end() as u32,
+        };
+        push(
+            Fact {
+                kind: FactKind::Env,
+                subject: name.to_string(),
+                argument: None,
+                argument_keys: Vec::new(),
+                span: at,
+            },
+            &mut analysis,
+        );
     }
     analysis
 }

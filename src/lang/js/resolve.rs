@@ -3,8 +3,7 @@
 
 use oxc::ast::AstKind;
 use oxc::ast::ast::{
-    Argument, BindingPattern, CallExpression, ChainElement, Expression, IdentifierReference,
-    ModuleExportName,
+    Argument, BindingPattern, CallExpression, ChainElement, Expression, IdentifierReference, ModuleExportName,
 };
 use oxc::semantic::{Semantic, SymbolId};
 
@@ -216,7 +215,9 @@ impl<'s, 'a> Resolver<'s, 'a> {
                     }
                     BindingPattern::ObjectPattern(pattern) => {
                         let property = pattern.properties.iter().find(|p| {
-                            p.value.get_binding_identifier().is_some_and(|b| b.symbol_id.get() == Some(symbol))
+                            p.value
+                                .get_binding_identifier()
+                                .is_some_and(|b| b.symbol_id.get() == Some(symbol))
                         })?;
                         let key = property.key.static_name()?.to_string();
                         Some(Binding::Expr(init, Some(key)))
@@ -403,8 +404,14 @@ mod tests {
 
     #[test]
     fn packages_of_bundled_paths() {
-        assert_eq!(package_of_path("node_modules/systeminformation/lib/index.js").as_deref(), Some("systeminformation"));
-        assert_eq!(package_of_path("../node_modules/@sentry/node/cjs/a.js").as_deref(), Some("@sentry/node"));
+        assert_eq!(
+            package_of_path("node_modules/systeminformation/lib/index.js").as_deref(),
+            Some("systeminformation")
+        );
+        assert_eq!(
+            package_of_path("../node_modules/@sentry/node/cjs/a.js").as_deref(),
+            Some("@sentry/node")
+        );
         assert_eq!(package_of_path("src/a.js"), None);
     }
 }

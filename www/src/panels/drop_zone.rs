@@ -3,9 +3,7 @@
 use js_sys::{Array, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
-use web_sys::{
-    DragEvent, File, FileSystemDirectoryEntry, FileSystemEntry, FileSystemFileEntry, HtmlInputElement,
-};
+use web_sys::{DragEvent, File, FileSystemDirectoryEntry, FileSystemEntry, FileSystemFileEntry, HtmlInputElement};
 use yew::prelude::*;
 
 /// What the person dropped or picked: one file, or a folder's files with their relative paths.
@@ -79,7 +77,9 @@ pub fn drop_zone(props: &DropZoneProps) -> Html {
     let on_files_picked = {
         let on_drop = props.on_drop.clone();
         Callback::from(move |event: Event| {
-            let Some(input) = event.target_dyn_into::<HtmlInputElement>() else { return };
+            let Some(input) = event.target_dyn_into::<HtmlInputElement>() else {
+                return;
+            };
             let files = picked_files(&input);
             input.set_value("");
             if !files.is_empty() {
@@ -90,7 +90,9 @@ pub fn drop_zone(props: &DropZoneProps) -> Html {
     let on_folder_picked = {
         let on_drop = props.on_drop.clone();
         Callback::from(move |event: Event| {
-            let Some(input) = event.target_dyn_into::<HtmlInputElement>() else { return };
+            let Some(input) = event.target_dyn_into::<HtmlInputElement>() else {
+                return;
+            };
             let files = picked_files(&input);
             input.set_value("");
             if let Some(folder) = folder_from_picked(files) {
@@ -117,7 +119,11 @@ pub fn drop_zone(props: &DropZoneProps) -> Html {
         })
     };
 
-    let class = classes!("drop-zone", hovering.then_some("hovering"), props.compact.then_some("compact"));
+    let class = classes!(
+        "drop-zone",
+        hovering.then_some("hovering"),
+        props.compact.then_some("compact")
+    );
     html! {
         <section {class} tabindex="0" role="button" aria-label="Drop a package here or press Enter to choose one"
             ondragover={on_drag_over.clone()} ondragenter={on_drag_over} ondragleave={on_drag_leave}
@@ -156,7 +162,10 @@ fn folder_from_picked(files: Vec<File>) -> Option<Dropped> {
         name.get_or_insert_with(|| top.to_string());
         entries.push((rest.to_string(), file));
     }
-    Some(Dropped::Folder { name: name?, files: entries })
+    Some(Dropped::Folder {
+        name: name?,
+        files: entries,
+    })
 }
 
 /// Reads a dropped entry: a file as is, a directory walked to all its files.
@@ -194,7 +203,9 @@ async fn directory_children(directory: &FileSystemDirectoryEntry) -> Vec<FileSys
         let promise = Promise::new(&mut |resolve, reject| {
             let _ = reader.read_entries_with_callback_and_callback(&resolve, &reject);
         });
-        let Ok(batch) = JsFuture::from(promise).await else { break };
+        let Ok(batch) = JsFuture::from(promise).await else {
+            break;
+        };
         let batch = Array::from(&batch);
         if batch.length() == 0 {
             break;

@@ -40,11 +40,21 @@ fn tab(props: &PackageTabsProps, package: &PackageState) -> Html {
         Status::Reading => ("running", "reading file…".to_string(), true),
         Status::Running(progress) => (
             "running",
-            format!("{:?}: {} files, {}", progress.phase, progress.files, human_bytes(progress.bytes)).to_lowercase(),
+            format!(
+                "{:?}: {} files, {}",
+                progress.phase,
+                progress.files,
+                human_bytes(progress.bytes)
+            )
+            .to_lowercase(),
             true,
         ),
         Status::Done(report) => (
-            if report.errors.is_empty() { "done" } else { "done-with-errors" },
+            if report.errors.is_empty() {
+                "done"
+            } else {
+                "done-with-errors"
+            },
             format!("{} files · {} findings", report.files.len(), report.findings.len()),
             false,
         ),
