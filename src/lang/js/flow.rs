@@ -144,6 +144,9 @@ pub struct Flows<'s, 'a> {
     semantic: &'s Semantic<'a>,
     resolver: &'s Resolver<'s, 'a>,
     source: &'a str,
+    /// Calls by method name (`x.getId()` under `getId`), built on first need: a returned value
+    /// of a method goes wherever its callers put it.
+    method_calls: std::cell::OnceCell<HashMap<&'a str, Vec<NodeId>>>,
 }
 
 impl<'s, 'a> Flows<'s, 'a> {
@@ -152,7 +155,23 @@ impl<'s, 'a> Flows<'s, 'a> {
             semantic,
             resolver,
             source,
+            method_calls: std::cell::OnceCell::new(),
         }
+    }
+
+    fn method_calls(&self, name: &str) -> &[NodeId] {
+        let index = self.method_calls.get_or_init(|| {
+            let mut index: HashMap<&'a str, Vec<NodeId>> = HashMap::new();
+            for node in self.semantic.nodes().iter() {
+                if let AstKind::CallExpression(call) = node.kind()
+                    && let Expression::StaticMemberExpression(m) = call.callee.without_parentheses()
+                {
+                    index.entry(m.property.name.as_str()).or_default().push(node.id());
+                }
+            }
+            index
+        });
+        index.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// Where the value produced at `node` goes. `in_payload` starts true for values that are
@@ -175,8 +194,10 @@ impl<'s, 'a> Flows<'s, 'a> {
             }
             let here = self.span_of(current);
             match nodes.kind(parent) {
-                AstKind::IfStatement(s) if s.test.span() == here => return Consequence::Gates,
-                AstKind::ConditionalExpression(c) if c.test.span() == here => return Consequence::Gates,
+                // A followed variable only tested for being set (`if (!id) id = make()`) is an
+                // existence check, not a decision on its value.
+                AstKind::IfStatement(s) if s.test.span() == here => return self.tested(current, hops),
+                AstKind::ConditionalExpression(c) if c.test.span() == here => return self.tested(current, hops),
                 AstKind::WhileStatement(_) | AstKind::DoWhileStatement(_) | AstKind::ForStatement(_) => {
                     return Consequence::Gates;
                 }
@@ -220,6 +241,9 @@ impl<'s, 'a> Flows<'s, 'a> {
                         if key.eq_ignore_ascii_case("headers") {
                             return Consequence::Sent;
                         }
+                        if is_display_key(&key) {
+                            return Consequence::Local;
+                        }
                         names.push(key.to_string());
                     }
                     payload = true;
@@ -229,7 +253,7 @@ impl<'s, 'a> Flows<'s, 'a> {
                         BindingPattern::BindingIdentifier(id) => {
                             names.push(id.name.to_string());
                             match id.symbol_id.get() {
-                                Some(symbol) => self.follow_symbol(symbol, payload, names, hops),
+                                Some(symbol) => self.follow_symbol(symbol, d.span.end, payload, names, hops),
                                 None => Consequence::Unknown,
                             }
                         }
@@ -243,7 +267,7 @@ impl<'s, 'a> Flows<'s, 'a> {
                             && let oxc::ast::ast::SimpleAssignmentTarget::AssignmentTargetIdentifier(id) = target
                             && let Some(symbol) = self.resolver.symbol_of(id)
                         {
-                            return self.follow_symbol(symbol, payload, names, hops);
+                            return self.follow_symbol(symbol, a.span.end, payload, names, hops);
                         }
                         return self.settle(payload);
                     }
@@ -297,16 +321,25 @@ impl<'s, 'a> Flows<'s, 'a> {
         }
     }
 
-    fn follow_symbol(&self, symbol: SymbolId, payload: bool, names: &mut Vec<String>, hops: u8) -> Consequence {
+    /// Where a variable's value goes: the strongest use among its reads after `after` (the
+    /// assignment that gave it the value).
+    fn follow_symbol(
+        &self,
+        symbol: SymbolId,
+        after: u32,
+        payload: bool,
+        names: &mut Vec<String>,
+        hops: u8,
+    ) -> Consequence {
         if hops >= MAX_HOPS {
             return self.settle(payload);
         }
         let scoping = self.semantic.scoping();
         let mut best: Option<Consequence> = None;
-        for reference in scoping.get_resolved_references(symbol).take(MAX_REFERENCES) {
-            if !reference.is_read() {
-                continue;
-            }
+        let reads = scoping
+            .get_resolved_references(symbol)
+            .filter(|r| r.is_read() && self.span_of(r.node_id()).start >= after);
+        for reference in reads.take(MAX_REFERENCES) {
             let c = self.walk(reference.node_id(), payload, names, hops + 1);
             best = Some(best.map_or(c, |b| stronger(b, c)));
             if best == Some(Consequence::Sent) {
@@ -319,10 +352,9 @@ impl<'s, 'a> Flows<'s, 'a> {
 
     /// A returned value goes wherever the function's callers put it.
     fn follow_return(&self, from: NodeId, payload: bool, names: &mut Vec<String>, hops: u8) -> Consequence {
-        let Some((function, symbol)) = self.enclosing_function_symbol(from) else {
-            return self.settle(payload);
+        let Some(symbol) = self.enclosing_function_symbol(from) else {
+            return self.follow_method_return(from, payload, names, hops);
         };
-        let _ = function;
         names.push(self.semantic.scoping().symbol_name(symbol).to_string());
         if hops >= MAX_HOPS {
             return self.settle(payload);
@@ -349,8 +381,50 @@ impl<'s, 'a> Flows<'s, 'a> {
         best.unwrap_or_else(|| self.settle(payload))
     }
 
-    /// The function around `node` and the name it is bound to.
-    fn enclosing_function_symbol(&self, node: NodeId) -> Option<(NodeId, SymbolId)> {
+    /// A method's returned value goes wherever the calls of that method name put it.
+    fn follow_method_return(&self, from: NodeId, payload: bool, names: &mut Vec<String>, hops: u8) -> Consequence {
+        let nodes = self.semantic.nodes();
+        let Some(function) = nodes
+            .ancestor_ids(from)
+            .find(|&id| matches!(nodes.kind(id), AstKind::Function(_)))
+        else {
+            return self.settle(payload);
+        };
+        let name = match nodes.parent_kind(function) {
+            AstKind::MethodDefinition(m) => m.key.static_name(),
+            AstKind::ObjectProperty(p) => p.key.static_name(),
+            _ => None,
+        };
+        let Some(name) = name else {
+            return self.settle(payload);
+        };
+        names.push(name.to_string());
+        if hops >= MAX_HOPS {
+            return self.settle(payload);
+        }
+        let mut best: Option<Consequence> = None;
+        for &call in self.method_calls(&name).iter().take(MAX_REFERENCES) {
+            let c = self.walk(call, payload, names, hops + 1);
+            best = Some(best.map_or(c, |b| stronger(b, c)));
+            if best == Some(Consequence::Sent) {
+                break;
+            }
+        }
+        best.unwrap_or_else(|| self.settle(payload))
+    }
+
+    /// A value used as a condition: at the site itself it decides the branch; a followed
+    /// variable tested only for being set is an existence check.
+    fn tested(&self, _node: NodeId, hops: u8) -> Consequence {
+        if hops == 0 {
+            Consequence::Gates
+        } else {
+            Consequence::Unknown
+        }
+    }
+
+    /// The name the function around `node` is bound to.
+    fn enclosing_function_symbol(&self, node: NodeId) -> Option<SymbolId> {
         let nodes = self.semantic.nodes();
         let function = nodes.ancestor_ids(node).find(|&id| {
             matches!(
@@ -362,10 +436,26 @@ impl<'s, 'a> Flows<'s, 'a> {
             && let Some(id) = &f.id
             && let Some(symbol) = id.symbol_id.get()
         {
-            return Some((function, symbol));
+            return Some(symbol);
         }
-        binding_of(self.semantic, function).map(|s| (function, s))
+        binding_of(self.semantic, function)
     }
+}
+
+/// Keys of text meant for a person to read: a value there is displayed, not reported.
+fn is_display_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    [
+        "display",
+        "label",
+        "message",
+        "title",
+        "description",
+        "placeholder",
+        "tooltip",
+    ]
+    .iter()
+    .any(|k| key.contains(k))
 }
 
 /// The variable a function or class expression is bound to: `var f = function(){}`,
