@@ -47,3 +47,26 @@ fn every_rule_documents_itself() {
         assert!(rule.code.starts_with("TT-"), "{}", rule.code);
     }
 }
+
+#[test]
+fn rule_reference_is_up_to_date() {
+    let generated = telltale::text::rules_markdown(RuleSet::builtin());
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md")).unwrap();
+    assert!(
+        generated == committed,
+        "docs/rules.md is stale: run `target/release/telltale rules --markdown > docs/rules.md`"
+    );
+}
+
+#[test]
+fn user_rules_with_errors_name_file_line_and_column() {
+    let errors = RuleSet::compile([(
+        "mine.toml".to_string(),
+        "code = \"MY-1\"\nname = \"x\"\ncategory = \"nowhere\"\nseverity = \"low\"\ntitle = \"t\"\n[match]\ntext = \"a\"\n"
+            .to_string(),
+    )])
+    .unwrap_err();
+    let message = errors[0].to_string();
+    assert!(message.starts_with("mine.toml:3:"), "{message}");
+    assert!(message.contains("nowhere") || message.contains("variant"), "{message}");
+}
