@@ -83,6 +83,8 @@ fn test(root: &Path) -> Result<()> {
             "telltale",
             "-p",
             "telltale-www",
+            // The CLI binary is native only; the libraries are what the page runs.
+            "--lib",
             "--target",
             "wasm32-unknown-unknown",
             "--",
