@@ -1,0 +1,753 @@
+//! Behaviour, end to end: small hand-made packages under `tests/fixtures/` that imitate what
+//! bundlers really emit (esbuild ESM and CJS, minified CommonJS, webpack, TypeScript) are scanned
+//! with `scan::scan` and their findings checked: rule, category, consequence, severity, place,
+//! snippet and fingerprint. Whole-package snapshots (`tests/snapshots/`) make any change in what
+//! is reported a readable diff. The faces of the report are checked here too: SARIF, the JSON
+//! schema, and the errors a broken rule file gives.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use telltale::files::FileKind;
+use telltale::package::Format;
+use telltale::report::{Category, Consequence, EndpointClass, Finding, Report, Severity, Stage};
+use telltale::rules::RuleSet;
+use telltale::scan::{Input, ScanOptions, scan};
+
+// --- helpers -----------------------------------------------------------------------------------
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// The text of one fixture file.
+fn fixture_text(path: &str) -> String {
+    let path = fixtures().join(path);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// Scans one file as if it had been dropped on its own.
+fn scan_file(path: &str) -> Report {
+    let bytes = fixture_text(path).into_bytes();
+    let name = path.rsplit('/').next().unwrap_or(path);
+    scan_bytes(name, &bytes, &ScanOptions::default())
+}
+
+fn scan_bytes(name: &str, bytes: &[u8], options: &ScanOptions) -> Report {
+    scan(Input::Bytes { name, bytes }, options, &mut |_| {})
+}
+
+/// Scans a fixture folder the way it is published: packed as an npm tarball (`package/…`).
+fn scan_package(folder: &str) -> Report {
+    scan_package_with(folder, &ScanOptions::default())
+}
+
+fn scan_package_with(folder: &str, options: &ScanOptions) -> Report {
+    let mut files = Vec::new();
+    collect_files(&fixtures().join(folder), "", &mut files);
+    let tgz = npm_tarball(&files);
+    let report = scan_bytes(&format!("{folder}-1.0.0.tgz"), &tgz, options);
+    // A tarball is an npm package when it holds `package/package.json`.
+    let manifest = files.iter().any(|(path, _)| path == "package.json");
+    let format = if manifest { Format::Npm } else { Format::TarGz };
+    assert_eq!(report.package.format, format);
+    assert!(
+        report.errors.iter().all(|e| e.stage != Stage::Unpack),
+        "{:?}",
+        report.errors
+    );
+    report
+}
+
+/// Every file under `dir`, with its path relative to the fixture folder, sorted.
+fn collect_files(dir: &Path, prefix: &str, out: &mut Vec<(String, Vec<u8>)>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().expect("a file name").to_string_lossy().into_owned();
+        let relative = format!("{prefix}{name}");
+        if path.is_dir() {
+            collect_files(&path, &format!("{relative}/"), out);
+        } else {
+            out.push((relative, std::fs::read(&path).expect("read fixture file")));
+        }
+    }
+}
+
+/// An npm tarball: every file under `package/`, gzipped, with fixed times so that the bytes
+/// (and so the report) do not depend on the checkout.
+fn npm_tarball(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, data) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        builder
+            .append_data(&mut header, format!("package/{path}"), data.as_slice())
+            .expect("append to tar");
+    }
+    let tar = builder.into_inner().expect("finish tar");
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(&tar).expect("gzip tar");
+    gzip.finish().expect("finish gzip")
+}
+
+/// 1-based line and column of the first `needle` in `text` (the fixtures are ASCII, so bytes
+/// and UTF-16 code units agree).
+fn position(text: &str, needle: &str) -> (u32, u32) {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} is not in the fixture"));
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = at - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line as u32, column as u32)
+}
+
+/// The findings, one short line each, for failure messages.
+fn listing(report: &Report) -> String {
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}:{}:{} {:?} {:?} `{}`",
+                f.rule, f.file, f.line, f.column, f.severity, f.consequence, f.snippet
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The one finding of `rule` in `file` starting where `needle` first occurs in `text`; fails
+/// the test, listing every finding, when there is none.
+fn finding_at<'r>(report: &'r Report, rule: &str, file: &str, text: &str, needle: &str) -> &'r Finding {
+    let (line, column) = position(text, needle);
+    report
+        .findings
+        .iter()
+        .find(|f| f.rule == rule && f.file == file && f.line == line && f.column == column)
+        .unwrap_or_else(|| {
+            panic!(
+                "no {rule} at {file}:{line}:{column} ({needle:?}); findings are:\n{}",
+                listing(report)
+            )
+        })
+}
+
+fn rules_of(report: &Report) -> Vec<&str> {
+    report.findings.iter().map(|f| f.rule.as_str()).collect()
+}
+
+/// Asserts rule, category, consequence, severity and that the snippet shows the code.
+#[track_caller]
+fn assert_finding(
+    finding: &Finding,
+    category: Category,
+    consequence: Option<Consequence>,
+    severity: Severity,
+    code: &str,
+) {
+    assert_eq!(finding.category, category, "{finding:#?}");
+    assert_eq!(finding.consequence, consequence, "{finding:#?}");
+    assert_eq!(finding.severity, severity, "{finding:#?}");
+    assert!(
+        finding.snippet.contains(code),
+        "snippet {:?} lacks {code:?}",
+        finding.snippet
+    );
+}
+
+// --- bundles -----------------------------------------------------------------------------------
+
+/// esbuild's ESM output calls `require` through `createRequire(import.meta.url)` under a
+/// minified name; the host name it reads goes into an object posted with `fetch`.
+#[test]
+fn esbuild_esm_require_from_create_require_is_followed_to_fetch() {
+    let report = scan_package("esbuild-esm");
+    let text = fixture_text("esbuild-esm/cli.mjs");
+    let file = "package/cli.mjs";
+    assert_eq!(report.package.name.as_deref(), Some("esbuild-esm-fixture"));
+    assert_eq!(report.package.version.as_deref(), Some("1.0.0"));
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+
+    let host = finding_at(&report, "TT-ID-001", file, &text, r#"J1("os").hostname()"#);
+    assert_finding(
+        host,
+        Category::Identity,
+        Some(Consequence::Sent),
+        Severity::Medium,
+        r#"J1("os").hostname()"#,
+    );
+    assert_eq!((host.line, host.column), (3, 34));
+    assert!(host.message.contains("os.hostname"), "{}", host.message);
+
+    let url = r#""https://telemetry.example.dev/v1/events""#;
+    let endpoint = finding_at(&report, "TT-TEL-001", file, &text, url);
+    assert_finding(
+        endpoint,
+        Category::Telemetry,
+        Some(Consequence::Sent),
+        Severity::Medium,
+        url,
+    );
+    let request = r#"fetch("https://telemetry.example.dev/v1/events""#;
+    for rule in ["TT-NET-001", "TT-TEL-009"] {
+        let call = finding_at(&report, rule, file, &text, request);
+        assert!(call.snippet.contains(request), "{call:#?}");
+    }
+
+    let telemetry_host = report
+        .endpoints
+        .iter()
+        .find(|e| e.host == "telemetry.example.dev")
+        .expect("the endpoint is listed");
+    assert_eq!(telemetry_host.class, EndpointClass::Telemetry);
+    assert_eq!(telemetry_host.files, [file]);
+}
+
+/// Minified CommonJS: `var A=require("os")` at the top, read inside lazy module wrappers
+/// `var M=H((e,m)=>{…})`. A wrapper something calls is live; one nothing calls is dead code.
+#[test]
+fn cjs_minified_aliases_resolve_inside_lazy_module_wrappers() {
+    let report = scan_package("cjs-minified");
+    let text = fixture_text("cjs-minified/dist/index.js");
+    let file = "package/dist/index.js";
+    let entry = report
+        .files
+        .iter()
+        .find(|f| f.path == file)
+        .expect("the bundle is listed");
+    assert_eq!(entry.kind, FileKind::Javascript);
+    assert!(entry.minified, "one long line is minified code");
+
+    let host = finding_at(&report, "TT-ID-001", file, &text, "A.hostname()");
+    assert_finding(
+        host,
+        Category::Identity,
+        Some(Consequence::Sent),
+        Severity::Medium,
+        "A.hostname()",
+    );
+    assert_eq!(host.line, 1);
+
+    // `M` is called from `R`, which the top level calls: live.
+    let user = finding_at(&report, "TT-ID-002", file, &text, "A.userInfo().username");
+    assert_eq!(user.category, Category::Identity);
+    assert_eq!(user.severity, Severity::Medium, "{user:#?}");
+
+    // `N` is never called.
+    let interfaces = finding_at(&report, "TT-ID-003", file, &text, "A.networkInterfaces()");
+    assert_eq!(interfaces.severity, Severity::Info, "{interfaces:#?}");
+    assert!(
+        interfaces.message.contains("in code nothing calls"),
+        "{}",
+        interfaces.message
+    );
+}
+
+/// esbuild's non-minified CommonJS wrappers: `__commonJS({"node_modules/pkg/index.js"(…){…}})`
+/// marks bundled library code, and `__toESM(require_pkg())` stands for the package itself.
+#[test]
+fn esbuild_commonjs_wrappers_name_the_bundled_package() {
+    let report = scan_package("esbuild-cjs");
+    let text = fixture_text("esbuild-cjs/dist/index.js");
+    let file = "package/dist/index.js";
+
+    let host = finding_at(&report, "TT-ID-001", file, &text, "os.hostname()");
+    assert_eq!(host.category, Category::Identity);
+    assert_eq!(
+        host.severity,
+        Severity::Medium,
+        "required at the top level, so live: {host:#?}"
+    );
+    assert!(
+        host.message.contains("inside bundled package machine-name"),
+        "{}",
+        host.message
+    );
+    assert_eq!(host.snippet, "return os.hostname();");
+
+    let user = finding_at(&report, "TT-ID-002", file, &text, "os2.userInfo().username");
+    assert_finding(
+        user,
+        Category::Identity,
+        Some(Consequence::Sent),
+        Severity::Medium,
+        "user: os2.userInfo().username",
+    );
+    assert!(!user.message.contains("bundled package"), "{}", user.message);
+}
+
+/// `(0, import_pkg.default)()` after `var import_pkg = __toESM(require_pkg())` is a call of the
+/// bundled package itself: a user's rule can name it.
+#[test]
+fn esbuild_interop_wrappers_resolve_to_the_package_for_user_rules() {
+    let rule = r#"
+code = "USER-001"
+name = "machine-name-call"
+category = "identity"
+severity = "high"
+title = "Calls the machine-name package"
+
+[match]
+call = ["machine-name"]
+"#;
+    let rules = RuleSet::compile([("my-rules/machine-name.toml".to_string(), rule.to_string())])
+        .unwrap_or_else(|errors| panic!("{errors:?}"));
+    let options = ScanOptions {
+        rules: Some(Arc::new(rules)),
+        ..ScanOptions::default()
+    };
+    let report = scan_package_with("esbuild-cjs", &options);
+    let text = fixture_text("esbuild-cjs/dist/index.js");
+    let call = finding_at(
+        &report,
+        "USER-001",
+        "package/dist/index.js",
+        &text,
+        "(0, import_machine_name.default)()",
+    );
+    assert_eq!(call.severity, Severity::High);
+    assert_eq!(rules_of(&report), ["USER-001"], "only the user's rules run");
+}
+
+/// webpack's development output: a module table keyed by path, modules wrapped in parentheses,
+/// `__webpack_require__` for every import.
+#[test]
+fn webpack_module_table_is_live_from_its_bootstrap() {
+    let report = scan_package("webpack");
+    let text = fixture_text("webpack/dist/main.js");
+    let file = "package/dist/main.js";
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+
+    let zone = finding_at(
+        &report,
+        "TT-REGION-001",
+        file,
+        &text,
+        "Intl.DateTimeFormat().resolvedOptions().timeZone",
+    );
+    assert_eq!(zone.category, Category::Region);
+    assert_eq!(zone.snippet, "return Intl.DateTimeFormat().resolvedOptions().timeZone;");
+
+    // The bootstrap requires `./src/index.js`, which calls `heartbeat()`: the request is live.
+    let url = r#""https://telemetry.example.dev/heartbeat""#;
+    let endpoint = finding_at(&report, "TT-TEL-001", file, &text, url);
+    assert_finding(
+        endpoint,
+        Category::Telemetry,
+        Some(Consequence::Sent),
+        Severity::Medium,
+        url,
+    );
+    let send = finding_at(&report, "TT-TEL-009", file, &text, "fetch(");
+    assert_eq!(send.severity, Severity::Medium, "{send:#?}");
+    // Not asserted until the engine handles them: `os.hostname()` through
+    // `__webpack_require__("os")` (not resolved to `os`, so not found at all), and the
+    // parenthesised factory of `./node_modules/tz-probe/` seen as bundled package `tz-probe`.
+}
+
+/// TypeScript is parsed as TypeScript: type annotations, `as` and `satisfies` do not hide the
+/// values they wrap.
+#[test]
+fn typescript_types_do_not_hide_values() {
+    let report = scan_package("typescript");
+    let text = fixture_text("typescript/src/telemetry.ts");
+    let file = "package/src/telemetry.ts";
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let entry = report.files.iter().find(|f| f.path == file).expect("listed");
+    assert_eq!(entry.kind, FileKind::Typescript);
+    assert_eq!(report.stats.parsed_files, 1);
+
+    // Severities are not asserted: `export function` is not yet taken as an entry point, so
+    // everything in `sendEvent` is reported as code nothing calls.
+    let host = finding_at(&report, "TT-ID-001", file, &text, "os.hostname()");
+    assert_eq!(host.consequence, Some(Consequence::Sent), "{host:#?}");
+    assert_eq!((host.line, host.column), (11, 38));
+
+    let install_id = finding_at(&report, "TT-ID-006", file, &text, "randomUUID() as string");
+    assert_eq!(install_id.consequence, Some(Consequence::Sent), "{install_id:#?}");
+    assert!(
+        install_id.message.contains("crypto.randomUUID"),
+        "{}",
+        install_id.message
+    );
+    assert!(install_id.message.contains("installId"), "{}", install_id.message);
+
+    finding_at(
+        &report,
+        "TT-TEL-001",
+        file,
+        &text,
+        r#""https://telemetry.example.dev/v1/collect""#,
+    );
+}
+
+// --- parse errors and liveness -----------------------------------------------------------------
+
+/// A file that does not parse is a located error in the report, and its literals are still
+/// scanned.
+#[test]
+fn syntax_error_is_located_and_literals_are_still_found() {
+    let report = scan_file("syntax-error/broken.js");
+    let text = fixture_text("syntax-error/broken.js");
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    let error = &report.errors[0];
+    assert_eq!(error.stage, Stage::Parse);
+    assert_eq!(error.file, "broken.js");
+    let (line, column) = position(&text, "payload ;");
+    let column = column + "payload ".len() as u32;
+    assert!(
+        error.message.contains(&format!("at line {line}, column {column}")),
+        "{}",
+        error.message
+    );
+    assert!(!report.is_partial(), "a parse error is not damage to the input");
+
+    let url = r#""https://telemetry.example.dev/v1/track""#;
+    let endpoint = finding_at(&report, "TT-TEL-001", "broken.js", &text, url);
+    assert_eq!(endpoint.category, Category::Telemetry);
+    assert_eq!((endpoint.line, endpoint.column), (1, 18));
+    assert!(report.endpoints.iter().any(|e| e.host == "telemetry.example.dev"));
+}
+
+/// Code after `return;` and a function nothing calls cannot run: their findings are `info`,
+/// while the live read beside them keeps its rule's severity.
+#[test]
+fn dead_code_is_info() {
+    let report = scan_file("liveness/index.js");
+    let text = fixture_text("liveness/index.js");
+    let file = "index.js";
+
+    let live = finding_at(&report, "TT-ID-003", file, &text, "os.networkInterfaces()");
+    assert_finding(
+        live,
+        Category::Identity,
+        Some(Consequence::Local),
+        Severity::Medium,
+        "console.log(os.networkInterfaces());",
+    );
+
+    let after_return = finding_at(&report, "TT-ID-001", file, &text, "os.hostname()");
+    assert_finding(
+        after_return,
+        Category::Identity,
+        Some(Consequence::Local),
+        Severity::Info,
+        "os.hostname()",
+    );
+    assert!(
+        after_return.message.contains("in code nothing calls"),
+        "{}",
+        after_return.message
+    );
+
+    let uncalled = finding_at(&report, "TT-ID-002", file, &text, "os.userInfo().username");
+    assert_eq!(uncalled.severity, Severity::Info, "{uncalled:#?}");
+    assert!(uncalled.message.contains("neverCalled"), "{}", uncalled.message);
+}
+
+// --- consequences ------------------------------------------------------------------------------
+
+/// The same time-zone read, three fates: shown to the user (local, low), compared with a region
+/// (gates), posted (sent).
+#[test]
+fn timezone_consequences_local_gates_sent() {
+    let report = scan_file("timezone/index.js");
+    let text = fixture_text("timezone/index.js");
+    let file = "index.js";
+    let read = "Intl.DateTimeFormat().resolvedOptions().timeZone";
+    let reads: Vec<&Finding> = report.findings.iter().filter(|f| f.rule == "TT-REGION-001").collect();
+    assert_eq!(reads.len(), 3, "{}", listing(&report));
+
+    let shown = finding_at(&report, "TT-REGION-001", file, &text, read);
+    assert_eq!((shown.line, shown.column), (2, 16));
+    assert_finding(shown, Category::Region, Some(Consequence::Local), Severity::Low, read);
+
+    let tested = reads.iter().find(|f| f.line == 7).expect("the read on line 7");
+    assert_finding(
+        tested,
+        Category::Region,
+        Some(Consequence::Gates),
+        Severity::Medium,
+        read,
+    );
+    let compare = finding_at(&report, "TT-REGION-006", file, &text, r#"tz === "Asia/Shanghai""#);
+    assert_finding(
+        compare,
+        Category::Region,
+        Some(Consequence::Gates),
+        Severity::High,
+        r#"if (tz === "Asia/Shanghai") {"#,
+    );
+    assert!(compare.message.contains("Asia/Shanghai"), "{}", compare.message);
+
+    let posted = reads.iter().find(|f| f.line == 14).expect("the read on line 14");
+    assert_finding(
+        posted,
+        Category::Region,
+        Some(Consequence::Sent),
+        Severity::Medium,
+        read,
+    );
+    assert!(posted.message.contains("timeZone"), "{}", posted.message);
+}
+
+// --- install scripts ---------------------------------------------------------------------------
+
+#[test]
+fn tgz_postinstall_script_is_an_install_finding() {
+    let manifest = r#"{
+  "name": "installs-things",
+  "version": "4.5.6",
+  "scripts": {
+    "test": "node test.js",
+    "postinstall": "node scripts/setup.js"
+  }
+}
+"#;
+    let files = [
+        ("package.json".to_string(), manifest.as_bytes().to_vec()),
+        ("scripts/setup.js".to_string(), b"console.log('set up');\n".to_vec()),
+    ];
+    let tgz = npm_tarball(&files);
+    let report = scan_bytes("installs-things-4.5.6.tgz", &tgz, &ScanOptions::default());
+    assert_eq!(report.package.format, Format::Npm);
+    assert_eq!(report.package.name.as_deref(), Some("installs-things"));
+    assert_eq!(report.package.version.as_deref(), Some("4.5.6"));
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+
+    let install = finding_at(
+        &report,
+        "TT-INSTALL-001",
+        "package/package.json",
+        manifest,
+        r#""postinstall""#,
+    );
+    assert_finding(
+        install,
+        Category::Install,
+        None,
+        Severity::Low,
+        r#""postinstall": "node scripts/setup.js""#,
+    );
+    assert!(install.message.contains("node scripts/setup.js"), "{}", install.message);
+    assert_eq!(
+        report
+            .findings
+            .iter()
+            .filter(|f| f.category == Category::Install)
+            .count(),
+        1,
+        "`test` is not an install script: {}",
+        listing(&report)
+    );
+}
+
+// --- fingerprints ------------------------------------------------------------------------------
+
+#[test]
+fn fingerprints_are_stable_across_runs_and_moves() {
+    let fingerprints = |report: &Report| -> Vec<(String, String)> {
+        report
+            .findings
+            .iter()
+            .map(|f| (f.rule.clone(), f.fingerprint.clone()))
+            .collect()
+    };
+    let first = scan_package("esbuild-esm");
+    let second = scan_package("esbuild-esm");
+    assert!(!first.findings.is_empty());
+    assert_eq!(fingerprints(&first), fingerprints(&second));
+    for f in &first.findings {
+        assert_eq!(f.fingerprint.len(), 16, "{f:#?}");
+        assert!(f.fingerprint.bytes().all(|b| b.is_ascii_hexdigit()), "{f:#?}");
+    }
+
+    // The same code two lines further down keeps its fingerprint.
+    let text = fixture_text("liveness/index.js");
+    let moved = format!("// moved\n\n{text}");
+    let before = scan_bytes("index.js", text.as_bytes(), &ScanOptions::default());
+    let after = scan_bytes("index.js", moved.as_bytes(), &ScanOptions::default());
+    assert_eq!(fingerprints(&before), fingerprints(&after));
+    for (b, a) in before.findings.iter().zip(&after.findings) {
+        assert_eq!(a.line, b.line + 2);
+    }
+}
+
+// --- snapshots ---------------------------------------------------------------------------------
+
+/// What a snapshot keeps: the fields a reader checks, not spans, messages or paths.
+fn snapshot_of(report: &Report) -> serde_json::Value {
+    let findings: Vec<serde_json::Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "rule": f.rule,
+                "category": f.category,
+                "severity": f.severity,
+                "consequence": f.consequence,
+                "file": f.file,
+                "line": f.line,
+                "column": f.column,
+                "snippet": f.snippet,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "package": { "name": report.package.name, "version": report.package.version },
+        "tool": report.tool,
+        "timings_ms": report.stats.timings_ms,
+        "errors": report.errors,
+        "findings": findings,
+    })
+}
+
+macro_rules! assert_report_snapshot {
+    ($name:literal, $report:expr) => {
+        insta::assert_json_snapshot!($name, snapshot_of(&$report), {
+            ".tool.version" => "[version]",
+            ".timings_ms.unpack" => "[ms]",
+            ".timings_ms.analyse" => "[ms]",
+            ".timings_ms.total" => "[ms]",
+        });
+    };
+}
+
+#[test]
+fn snapshot_esbuild_esm() {
+    assert_report_snapshot!("esbuild_esm", scan_package("esbuild-esm"));
+}
+
+#[test]
+fn snapshot_esbuild_cjs() {
+    assert_report_snapshot!("esbuild_cjs", scan_package("esbuild-cjs"));
+}
+
+#[test]
+fn snapshot_timezone() {
+    assert_report_snapshot!("timezone", scan_package("timezone"));
+}
+
+// --- faces of the report -----------------------------------------------------------------------
+
+#[test]
+fn sarif_export_is_valid_2_1_0() {
+    for folder in ["esbuild-esm", "timezone", "syntax-error"] {
+        let report = scan_package(folder);
+        assert!(!report.findings.is_empty(), "{folder}");
+        let sarif = telltale::sarif::to_sarif(&report, RuleSet::builtin());
+        assert_eq!(sarif["version"], "2.1.0");
+        assert!(sarif["$schema"].as_str().is_some_and(|s| s.contains("sarif-2.1.0")));
+        let runs = sarif["runs"].as_array().expect("runs");
+        assert_eq!(runs.len(), 1);
+        let run = &runs[0];
+        let rule_ids: Vec<&str> = run["tool"]["driver"]["rules"]
+            .as_array()
+            .expect("driver rules")
+            .iter()
+            .map(|r| r["id"].as_str().expect("rule id"))
+            .collect();
+        let results = run["results"].as_array().expect("results");
+        assert_eq!(results.len(), report.findings.len());
+        for (result, finding) in results.iter().zip(&report.findings) {
+            let rule = result["ruleId"].as_str().expect("ruleId");
+            assert!(
+                rule_ids.contains(&rule),
+                "{rule} is not among the driver's rules {rule_ids:?}"
+            );
+            let level = result["level"].as_str().expect("level");
+            assert!(["none", "note", "warning", "error"].contains(&level), "{level}");
+            let location = &result["locations"][0]["physicalLocation"];
+            assert_eq!(location["artifactLocation"]["uri"], finding.file.as_str());
+            let region = &location["region"];
+            assert!(region["startLine"].as_u64().is_some_and(|l| l >= 1), "{region}");
+            assert!(region["startColumn"].as_u64().is_some_and(|c| c >= 1), "{region}");
+            assert_eq!(region["startLine"], finding.line);
+            assert_eq!(region["startColumn"], finding.column);
+            assert_eq!(
+                result["partialFingerprints"]["telltale/v1"],
+                finding.fingerprint.as_str()
+            );
+        }
+        let notifications = run["invocations"][0]["toolExecutionNotifications"]
+            .as_array()
+            .expect("notifications");
+        assert_eq!(notifications.len(), report.errors.len(), "{folder}");
+    }
+}
+
+#[test]
+fn malformed_user_rule_files_report_file_line_and_column() {
+    let bad_value = r#"code = "USER-100"
+name = "bad-severity"
+category = "telemetry"
+severity = "extreme"
+title = "Anything"
+
+[match]
+call = ["x.y"]
+"#;
+    let bad_syntax = r#"code = "USER-101"
+name = "bad-syntax"
+category = "telemetry"
+severity = "low"
+title = "Anything"
+
+[match]
+call = ["x.y"
+"#;
+    let bad_regex = r#"code = "USER-102"
+name = "bad-regex"
+category = "region"
+severity = "low"
+title = "Anything"
+
+[match]
+text = "(unclosed"
+"#;
+    let errors = RuleSet::compile([
+        ("my-rules/severity.toml".to_string(), bad_value.to_string()),
+        ("my-rules/syntax.toml".to_string(), bad_syntax.to_string()),
+        ("my-rules/regex.toml".to_string(), bad_regex.to_string()),
+    ])
+    .expect_err("broken rules do not compile");
+    assert_eq!(errors.len(), 3, "every broken file is reported: {errors:#?}");
+
+    let severity = &errors[0];
+    assert_eq!(severity.origin, "my-rules/severity.toml");
+    assert_eq!((severity.line, severity.column), (Some(4), Some(12)), "{severity:#?}");
+    assert!(severity.message.contains("extreme"), "{}", severity.message);
+    assert!(
+        severity.to_string().starts_with("my-rules/severity.toml:4:12: "),
+        "{severity}"
+    );
+
+    let syntax = &errors[1];
+    assert_eq!(syntax.origin, "my-rules/syntax.toml");
+    assert_eq!(syntax.line, Some(8), "{syntax:#?}");
+    assert!(syntax.column.is_some_and(|c| c >= 1), "{syntax:#?}");
+
+    let regex = &errors[2];
+    assert_eq!(regex.origin, "my-rules/regex.toml");
+    assert!(regex.message.contains("[match] text"), "{}", regex.message);
+}
+
+#[test]
+fn report_schema_document_is_up_to_date() {
+    let schema = schemars::schema_for!(telltale::report::Report);
+    let expected = serde_json::to_string_pretty(&schema).expect("schema serialises") + "\n";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
+    let on_disk = std::fs::read_to_string(&path).expect("read docs/report.schema.json");
+    assert!(
+        on_disk == expected,
+        "docs/report.schema.json is stale: run `telltale schema > docs/report.schema.json`"
+    );
+}
