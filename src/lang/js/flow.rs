@@ -596,7 +596,7 @@ impl Liveness {
 fn is_export(semantic: &Semantic<'_>, node: NodeId) -> bool {
     matches!(
         semantic.nodes().kind(node),
-        AstKind::ExportNamedDeclaration(_) | AstKind::ExportDefaultDeclaration(_)
+        AstKind::ExportNamedDeclaration(_) | AstKind::ExportDefaultDeclaration(_) | AstKind::ExportDeclaration(_)
     )
 }
 
@@ -637,7 +637,7 @@ pub fn library_of(semantic: &Semantic<'_>, node: NodeId) -> Option<String> {
     for ancestor in nodes.ancestor_ids(node) {
         if let AstKind::ObjectProperty(p) = nodes.kind(ancestor)
             && matches!(
-                p.value,
+                p.value.without_parentheses(),
                 Expression::FunctionExpression(_) | Expression::ArrowFunctionExpression(_)
             )
             && let Some(key) = p.key.static_name()
