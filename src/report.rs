@@ -224,7 +224,7 @@ pub struct Finding {
     pub span: Span,
     /// 1-based line of `span.start` in the original file.
     pub line: u32,
-    /// 1-based column of `span.start`, in UTF-16 code units (as SARIF and editors count).
+    /// 1-based column of `span.start`, in bytes of its line.
     pub column: u32,
     /// The code around the span, one line, cut to a readable length.
     pub snippet: String,
