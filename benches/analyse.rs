@@ -8,83 +8,17 @@
 //! MB/s and the peak heap each step needed on top of what was already live (the unpacked
 //! package). `TELLTALE_BENCH_REPEATS` sets the repeats (default 3); the fastest run is shown.
 
-// A counting global allocator is the one way to measure peak heap from inside the process; it
-// needs `unsafe impl GlobalAlloc`, which only forwards to the system allocator.
-#![allow(unsafe_code)]
+mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::time::{Duration, Instant};
-
 use telltale::files::classify;
 use telltale::findings::analyze_file;
 use telltale::package::{self, Limits, Member, PackageError, Sink, human_bytes};
 use telltale::rules::RuleSet;
 use telltale::scan::{Input, ScanOptions, scan};
 
-/// The system allocator, counting the bytes live now and the most that were live at once.
-struct CountingAllocator;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-impl CountingAllocator {
-    fn grew(by: usize) {
-        let live = LIVE.fetch_add(by, Ordering::Relaxed) + by;
-        PEAK.fetch_max(live, Ordering::Relaxed);
-    }
-
-    fn shrank(by: usize) {
-        LIVE.fetch_sub(by, Ordering::Relaxed);
-    }
-
-    /// Starts a new peak measurement from what is live now; returns that baseline.
-    fn reset_peak() -> usize {
-        let live = LIVE.load(Ordering::Relaxed);
-        PEAK.store(live, Ordering::Relaxed);
-        live
-    }
-}
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            Self::grew(layout.size());
-        }
-        pointer
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as for `alloc`.
-        let pointer = unsafe { System.alloc_zeroed(layout) };
-        if !pointer.is_null() {
-            Self::grew(layout.size());
-        }
-        pointer
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        // SAFETY: `pointer` came from this allocator with this layout.
-        unsafe { System.dealloc(pointer, layout) };
-        Self::shrank(layout.size());
-    }
-
-    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: as for `dealloc`; `new_size` is checked by the caller.
-        let moved = unsafe { System.realloc(pointer, layout, new_size) };
-        if !moved.is_null() {
-            if new_size > layout.size() {
-                Self::grew(new_size - layout.size());
-            } else {
-                Self::shrank(layout.size() - new_size);
-            }
-        }
-        moved
-    }
-}
+use support::{CountingAllocator, corpus_dir, repeats};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -126,11 +60,7 @@ fn main() {
         println!("analyse bench skipped: no corpus (set TELLTALE_CORPUS or fill ~/.cache/telltale-corpus)");
         return;
     };
-    let repeats: u32 = std::env::var("TELLTALE_BENCH_REPEATS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(3)
-        .max(1);
+    let repeats = repeats();
     let (Some(claude), Some(gemini)) = (
         read_package(&corpus, "claude-code-1.0.44"),
         read_package(&corpus, "gemini-cli-0.61.0"),
@@ -182,14 +112,6 @@ fn main() {
     for package in [&claude, &gemini] {
         print_row(&package.name, &scan_whole(package, repeats));
     }
-}
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("TELLTALE_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/telltale-corpus"),
-    };
-    dir.is_dir().then_some(dir)
 }
 
 /// The corpus file whose name contains `needle`.
@@ -246,9 +168,7 @@ fn analyse(files: &[(&str, &[u8])], rules: &RuleSet, repeats: u32) -> Measuremen
             errors += result.errors.len();
         }
         measurement.best = measurement.best.min(started.elapsed());
-        measurement.peak_heap = measurement
-            .peak_heap
-            .max(PEAK.load(Ordering::Relaxed).saturating_sub(baseline));
+        measurement.peak_heap = measurement.peak_heap.max(CountingAllocator::peak_since(baseline));
         (measurement.findings, measurement.errors) = (findings, errors);
     }
     measurement
@@ -279,9 +199,7 @@ fn scan_whole(package: &Package, repeats: u32) -> Measurement {
         (measurement.findings, measurement.errors) = (report.findings.len(), report.errors.len());
         drop(report);
         measurement.best = measurement.best.min(started.elapsed());
-        measurement.peak_heap = measurement
-            .peak_heap
-            .max(PEAK.load(Ordering::Relaxed).saturating_sub(baseline));
+        measurement.peak_heap = measurement.peak_heap.max(CountingAllocator::peak_since(baseline));
     }
     measurement
 }

@@ -5,79 +5,13 @@
 //! and drops what it is handed, and prints input and unpacked MB/s and the peak heap the package
 //! layer needed on top of the input bytes. `TELLTALE_BENCH_REPEATS` sets the repeats (default 3).
 
-// A counting global allocator is the one way to measure peak heap from inside the process; it
-// needs `unsafe impl GlobalAlloc`, which only forwards to the system allocator.
-#![allow(unsafe_code)]
+mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
 use telltale::package::{self, Limits, Member, PackageError, Sink, human_bytes};
 
-/// The system allocator, counting the bytes live now and the most that were live at once.
-struct CountingAllocator;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-impl CountingAllocator {
-    fn grew(by: usize) {
-        let live = LIVE.fetch_add(by, Ordering::Relaxed) + by;
-        PEAK.fetch_max(live, Ordering::Relaxed);
-    }
-
-    fn shrank(by: usize) {
-        LIVE.fetch_sub(by, Ordering::Relaxed);
-    }
-
-    /// Starts a new peak measurement from what is live now; returns that baseline.
-    fn reset_peak() -> usize {
-        let live = LIVE.load(Ordering::Relaxed);
-        PEAK.store(live, Ordering::Relaxed);
-        live
-    }
-}
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            Self::grew(layout.size());
-        }
-        pointer
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as for `alloc`.
-        let pointer = unsafe { System.alloc_zeroed(layout) };
-        if !pointer.is_null() {
-            Self::grew(layout.size());
-        }
-        pointer
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        // SAFETY: `pointer` came from this allocator with this layout.
-        unsafe { System.dealloc(pointer, layout) };
-        Self::shrank(layout.size());
-    }
-
-    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: as for `dealloc`; `new_size` is checked by the caller.
-        let moved = unsafe { System.realloc(pointer, layout, new_size) };
-        if !moved.is_null() {
-            if new_size > layout.size() {
-                Self::grew(new_size - layout.size());
-            } else {
-                Self::shrank(layout.size() - new_size);
-            }
-        }
-        moved
-    }
-}
+use support::{CountingAllocator, corpus_dir, repeats};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -117,11 +51,7 @@ fn main() {
         println!("unpack bench skipped: no corpus (set TELLTALE_CORPUS or fill ~/.cache/telltale-corpus)");
         return;
     };
-    let repeats: u32 = std::env::var("TELLTALE_BENCH_REPEATS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(3)
-        .max(1);
+    let repeats = repeats();
     let mut packages: Vec<PathBuf> = std::fs::read_dir(&corpus)
         .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -179,14 +109,6 @@ fn main() {
     );
 }
 
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("TELLTALE_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/telltale-corpus"),
-    };
-    dir.is_dir().then_some(dir)
-}
-
 /// Opens one package `repeats` times; the fastest run and the highest peak are kept.
 fn measure(path: &Path, repeats: u32) -> Option<Measurement> {
     let name = path.file_name()?.to_string_lossy().into_owned();
@@ -207,7 +129,7 @@ fn measure(path: &Path, repeats: u32) -> Option<Measurement> {
         package::open(&name, &bytes, Limits::default(), &mut run);
         best = best.min(started.elapsed());
         // Errors the sink kept are counted too; they are tiny next to member data.
-        peak_heap = peak_heap.max(PEAK.load(Ordering::Relaxed).saturating_sub(baseline));
+        peak_heap = peak_heap.max(CountingAllocator::peak_since(baseline));
         tally = run;
     }
     Some(Measurement {
