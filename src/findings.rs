@@ -151,14 +151,14 @@ fn finding(
 }
 
 /// Install-time scripts from the manifests, matched by the install rules.
-pub fn install_findings(
+pub fn install_findings<'a>(
     manifests: &[Manifest],
-    manifest_text: impl Fn(&str) -> Option<String>,
+    manifest_bytes: impl Fn(&str) -> Option<&'a [u8]>,
     rules: &RuleSet,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     for manifest in manifests {
-        let text = manifest_text(&manifest.path).unwrap_or_default();
+        let text = String::from_utf8_lossy(manifest_bytes(&manifest.path).unwrap_or_default());
         let lines = LineIndex::new(&text);
         for script in &manifest.install_scripts {
             for rule_index in rules.matching_install_script(&script.command) {

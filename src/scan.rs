@@ -161,9 +161,8 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
     files.sort_by(|a, b| a.path.cmp(&b.path));
 
     let paths: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
-    let manifests = read_manifests(&paths, |path| {
-        sources.iter().find(|s| s.path == path).map(|s| s.data.as_slice())
-    });
+    let source_bytes = |path: &str| sources.iter().find(|s| s.path == path).map(|s| s.data.as_slice());
+    let manifests = read_manifests(&paths, source_bytes);
     let package = PackageSummary {
         name: manifests.first().and_then(|m| m.name.clone()),
         version: manifests.first().and_then(|m| m.version.clone()),
@@ -178,16 +177,7 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
         bytes: 0,
     });
     let per_file = analyze_sources(&sources, rules);
-    let mut findings = install_findings(
-        &package.manifests,
-        |path| {
-            sources
-                .iter()
-                .find(|s| s.path == path)
-                .map(|s| String::from_utf8_lossy(&s.data).into_owned())
-        },
-        rules,
-    );
+    let mut findings = install_findings(&package.manifests, source_bytes, rules);
     let mut errors = errors;
     let mut urls = Vec::new();
     let (mut parsed_files, mut parsed_bytes) = (0, 0);

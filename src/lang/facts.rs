@@ -41,6 +41,19 @@ pub struct Fact {
     pub span: Span,
 }
 
+impl Fact {
+    /// A fact with no argument information (everything but calls and comparisons).
+    pub fn new(kind: FactKind, subject: impl Into<String>, span: Span) -> Self {
+        Self {
+            kind,
+            subject: subject.into(),
+            argument: None,
+            argument_keys: Vec::new(),
+            span,
+        }
+    }
+}
+
 /// Where a matched value goes, worked out while the syntax tree is still at hand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Flow {

@@ -196,8 +196,8 @@ impl<'s, 'a> Flows<'s, 'a> {
             match nodes.kind(parent) {
                 // A followed variable only tested for being set (`if (!id) id = make()`) is an
                 // existence check, not a decision on its value.
-                AstKind::IfStatement(s) if s.test.span() == here => return self.tested(current, hops),
-                AstKind::ConditionalExpression(c) if c.test.span() == here => return self.tested(current, hops),
+                AstKind::IfStatement(s) if s.test.span() == here => return tested(hops),
+                AstKind::ConditionalExpression(c) if c.test.span() == here => return tested(hops),
                 AstKind::WhileStatement(_) | AstKind::DoWhileStatement(_) | AstKind::ForStatement(_) => {
                     return Consequence::Gates;
                 }
@@ -335,19 +335,13 @@ impl<'s, 'a> Flows<'s, 'a> {
             return self.settle(payload);
         }
         let scoping = self.semantic.scoping();
-        let mut best: Option<Consequence> = None;
         let reads = scoping
             .get_resolved_references(symbol)
-            .filter(|r| r.is_read() && self.span_of(r.node_id()).start >= after);
-        for reference in reads.take(MAX_REFERENCES) {
-            let c = self.walk(reference.node_id(), payload, names, hops + 1);
-            best = Some(best.map_or(c, |b| stronger(b, c)));
-            if best == Some(Consequence::Sent) {
-                break;
-            }
-        }
+            .filter(|r| r.is_read() && self.span_of(r.node_id()).start >= after)
+            .map(|r| r.node_id());
         // Computed and never read: it stays where it is.
-        best.unwrap_or(Consequence::Local)
+        self.strongest(reads, payload, names, hops)
+            .unwrap_or(Consequence::Local)
     }
 
     /// A returned value goes wherever the function's callers put it.
@@ -360,25 +354,18 @@ impl<'s, 'a> Flows<'s, 'a> {
             return self.settle(payload);
         }
         let nodes = self.semantic.nodes();
-        let mut best: Option<Consequence> = None;
-        for reference in self
+        let calls = self
             .semantic
             .scoping()
             .get_resolved_references(symbol)
             .take(MAX_REFERENCES)
-        {
-            let parent = nodes.parent_id(reference.node_id());
-            if !matches!(nodes.kind(parent), AstKind::CallExpression(c) if c.callee.span() == self.span_of(reference.node_id()))
-            {
-                continue;
-            }
-            let c = self.walk(parent, payload, names, hops + 1);
-            best = Some(best.map_or(c, |b| stronger(b, c)));
-            if best == Some(Consequence::Sent) {
-                break;
-            }
-        }
-        best.unwrap_or_else(|| self.settle(payload))
+            .filter_map(|reference| {
+                let parent = nodes.parent_id(reference.node_id());
+                let called = matches!(nodes.kind(parent), AstKind::CallExpression(c) if c.callee.span() == self.span_of(reference.node_id()));
+                called.then_some(parent)
+            });
+        self.strongest(calls, payload, names, hops)
+            .unwrap_or_else(|| self.settle(payload))
     }
 
     /// A method's returned value goes wherever the calls of that method name put it.
@@ -402,25 +389,29 @@ impl<'s, 'a> Flows<'s, 'a> {
         if hops >= MAX_HOPS {
             return self.settle(payload);
         }
+        let calls = self.method_calls(&name).iter().copied();
+        self.strongest(calls, payload, names, hops)
+            .unwrap_or_else(|| self.settle(payload))
+    }
+
+    /// The strongest consequence among the uses at `nodes` (the first few), stopping at `Sent`;
+    /// `None` when there are no uses.
+    fn strongest(
+        &self,
+        nodes: impl Iterator<Item = NodeId>,
+        payload: bool,
+        names: &mut Vec<String>,
+        hops: u8,
+    ) -> Option<Consequence> {
         let mut best: Option<Consequence> = None;
-        for &call in self.method_calls(&name).iter().take(MAX_REFERENCES) {
-            let c = self.walk(call, payload, names, hops + 1);
+        for node in nodes.take(MAX_REFERENCES) {
+            let c = self.walk(node, payload, names, hops + 1);
             best = Some(best.map_or(c, |b| stronger(b, c)));
             if best == Some(Consequence::Sent) {
                 break;
             }
         }
-        best.unwrap_or_else(|| self.settle(payload))
-    }
-
-    /// A value used as a condition: at the site itself it decides the branch; a followed
-    /// variable tested only for being set is an existence check.
-    fn tested(&self, _node: NodeId, hops: u8) -> Consequence {
-        if hops == 0 {
-            Consequence::Gates
-        } else {
-            Consequence::Unknown
-        }
+        best
     }
 
     /// The name the function around `node` is bound to.
@@ -439,6 +430,16 @@ impl<'s, 'a> Flows<'s, 'a> {
             return Some(symbol);
         }
         binding_of(self.semantic, function)
+    }
+}
+
+/// A value used as a condition: at the site itself it decides the branch; a followed variable
+/// tested only for being set is an existence check.
+fn tested(hops: u8) -> Consequence {
+    if hops == 0 {
+        Consequence::Gates
+    } else {
+        Consequence::Unknown
     }
 }
 

@@ -252,16 +252,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     && self.rules.wants(FactKind::Key, "")
                     && let Some(key) = p.key.static_name()
                 {
-                    self.offer(
-                        Fact {
-                            kind: FactKind::Key,
-                            subject: key.to_string(),
-                            argument: None,
-                            argument_keys: Vec::new(),
-                            span: span(p.key.span()),
-                        },
-                        id,
-                    );
+                    self.offer(Fact::new(FactKind::Key, key, span(p.key.span())), id);
                 }
             }
             AstKind::AssignmentExpression(a) => {
@@ -270,16 +261,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     && let Some(member) = a.left.as_member_expression()
                     && let Some(key) = member.static_property_name()
                 {
-                    self.offer(
-                        Fact {
-                            kind: FactKind::Key,
-                            subject: key.to_string(),
-                            argument: None,
-                            argument_keys: Vec::new(),
-                            span: span(a.left.span()),
-                        },
-                        id,
-                    );
+                    self.offer(Fact::new(FactKind::Key, key, span(a.left.span())), id);
                 }
             }
             AstKind::BinaryExpression(b) if b.operator.is_equality() => {
@@ -314,16 +296,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
         let assigned =
             matches!(nodes.parent_kind(id), AstKind::AssignmentExpression(a) if a.left.span() == member_span);
         if self.rules.wants(FactKind::Name, name) {
-            self.offer(
-                Fact {
-                    kind: FactKind::Name,
-                    subject: name.to_string(),
-                    argument: None,
-                    argument_keys: Vec::new(),
-                    span: span(member_span),
-                },
-                id,
-            );
+            self.offer(Fact::new(FactKind::Name, name, span(member_span)), id);
         }
         if assigned {
             return;
@@ -331,32 +304,14 @@ impl<'s, 'a> Extractor<'s, 'a> {
         if last_name(object.without_parentheses()) == "env" && self.rules.wants(FactKind::Env, name) {
             let object_chain = self.resolver.chain(object);
             if object_chain == "process.env" || object_chain == "import.meta.env" {
-                self.offer(
-                    Fact {
-                        kind: FactKind::Env,
-                        subject: name.to_string(),
-                        argument: None,
-                        argument_keys: Vec::new(),
-                        span: span(member_span),
-                    },
-                    id,
-                );
+                self.offer(Fact::new(FactKind::Env, name, span(member_span)), id);
             }
         }
         if !called && self.rules.wants(FactKind::Read, name) {
             let mut subject = self.resolver.chain(object);
             subject.push('.');
             subject.push_str(name);
-            self.offer(
-                Fact {
-                    kind: FactKind::Read,
-                    subject,
-                    argument: None,
-                    argument_keys: Vec::new(),
-                    span: span(member_span),
-                },
-                id,
-            );
+            self.offer(Fact::new(FactKind::Read, subject, span(member_span)), id);
         }
     }
 
@@ -370,16 +325,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
             }
         }
         if self.rules.wants(FactKind::Text, "") {
-            self.offer(
-                Fact {
-                    kind: FactKind::Text,
-                    subject: value.to_string(),
-                    argument: None,
-                    argument_keys: Vec::new(),
-                    span: at,
-                },
-                id,
-            );
+            self.offer(Fact::new(FactKind::Text, value, at), id);
         }
     }
 
@@ -571,16 +517,7 @@ fn lexical_scan(source: &str, rules: &RuleSet) -> Analysis {
         for url in urls_in(value) {
             analysis.urls.push((url.to_string(), at));
         }
-        push(
-            Fact {
-                kind: FactKind::Text,
-                subject: value.to_string(),
-                argument: None,
-                argument_keys: Vec::new(),
-                span: at,
-            },
-            &mut analysis,
-        );
+        push(Fact::new(FactKind::Text, value, at), &mut analysis);
     }
     for c in env.captures_iter(source) {
         let whole = c.get(0).expect("match");
@@ -589,16 +526,7 @@ fn lexical_scan(source: &str, rules: &RuleSet) -> Analysis {
             start: whole.start() as u32,
             end: whole.end() as u32,
         };
-        push(
-            Fact {
-                kind: FactKind::Env,
-                subject: name.to_string(),
-                argument: None,
-                argument_keys: Vec::new(),
-                span: at,
-            },
-            &mut analysis,
-        );
+        push(Fact::new(FactKind::Env, name, at), &mut analysis);
     }
     analysis
 }

@@ -47,23 +47,10 @@ impl<'s, 'a> Resolver<'s, 'a> {
         match expr {
             Expression::Identifier(id) => self.push_identifier(id, out, depth),
             Expression::StaticMemberExpression(m) => {
-                let module = self.push(&m.object, out, depth + 1);
-                if !(module && m.property.name == "default") {
-                    out.push('.');
-                    out.push_str(m.property.name.as_str());
-                }
-                false
+                self.push_member(&m.object, Some(m.property.name.as_str()), out, depth)
             }
             Expression::ComputedMemberExpression(m) => {
-                self.push(&m.object, out, depth + 1);
-                match m.static_property_name() {
-                    Some(name) => {
-                        out.push('.');
-                        out.push_str(name.as_str());
-                    }
-                    None => out.push_str(".[]"),
-                }
-                false
+                self.push_member(&m.object, m.static_property_name().map(|n| n.as_str()), out, depth)
             }
             Expression::CallExpression(call) => self.push_call(call, out, depth),
             Expression::NewExpression(new) => {
@@ -74,21 +61,10 @@ impl<'s, 'a> Resolver<'s, 'a> {
             Expression::ChainExpression(chain) => match &chain.expression {
                 ChainElement::CallExpression(call) => self.push_call(call, out, depth),
                 ChainElement::StaticMemberExpression(m) => {
-                    self.push(&m.object, out, depth + 1);
-                    out.push('.');
-                    out.push_str(m.property.name.as_str());
-                    false
+                    self.push_member(&m.object, Some(m.property.name.as_str()), out, depth)
                 }
                 ChainElement::ComputedMemberExpression(m) => {
-                    self.push(&m.object, out, depth + 1);
-                    match m.static_property_name() {
-                        Some(name) => {
-                            out.push('.');
-                            out.push_str(name.as_str());
-                        }
-                        None => out.push_str(".[]"),
-                    }
-                    false
+                    self.push_member(&m.object, m.static_property_name().map(|n| n.as_str()), out, depth)
                 }
                 ChainElement::TSNonNullExpression(e) => self.push(&e.expression, out, depth + 1),
                 ChainElement::PrivateFieldExpression(_) => {
@@ -127,6 +103,21 @@ impl<'s, 'a> Resolver<'s, 'a> {
                 false
             }
         }
+    }
+
+    /// `object.property` (`object.[]` when the property is computed); the `default` of a whole
+    /// module is the module itself.
+    fn push_member(&self, object: &Expression<'a>, property: Option<&str>, out: &mut String, depth: u8) -> bool {
+        let module = self.push(object, out, depth + 1);
+        match property {
+            Some("default") if module => {}
+            Some(name) => {
+                out.push('.');
+                out.push_str(name);
+            }
+            None => out.push_str(".[]"),
+        }
+        false
     }
 
     fn push_call(&self, call: &CallExpression<'a>, out: &mut String, depth: u8) -> bool {
