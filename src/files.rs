@@ -78,6 +78,8 @@ pub fn classify(path: &str, data: &[u8]) -> FileKind {
                 FileKind::Javascript
             }
             Some(interpreter) if interpreter.contains("python") => FileKind::Python,
+            // Bun's bundler marks its output, also in executables whose modules have no extension.
+            _ if data.starts_with(b"// @bun") => FileKind::Javascript,
             _ => FileKind::Text,
         },
     }
@@ -164,6 +166,7 @@ mod tests {
         );
         assert_eq!(classify("bin/tool", b"#!/usr/bin/python3\nimport os"), FileKind::Python);
         assert_eq!(classify("README", b"hello"), FileKind::Text);
+        assert_eq!(classify("root/tool", b"// @bun\nvar a=1"), FileKind::Javascript);
         assert_eq!(classify("rg", b"\x7fELF\x02\x01\x01\0\0\0"), FileKind::Executable);
         assert_eq!(classify("x.node", b"\x7fELF\x02\x01\x01\0\0\0"), FileKind::NodeAddon);
         assert_eq!(classify("x.js", b"\0asm\x01\0\0\0"), FileKind::Wasm);

@@ -72,6 +72,12 @@ pub struct FileEntry {
     /// True when the contents could not be read whole (damage, encryption, a limit).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub incomplete: bool,
+    /// True for machine code or bytecode whose application code could not be read (a native
+    /// executable, `.node` addon or WebAssembly with nothing embedded that Telltale knows,
+    /// JavaScriptCore bytecode, a V8 snapshot): only its strings (`path!/strings.js`) and long
+    /// JavaScript-looking text in it (`path!/text@<offset>.js`) were analysed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub opaque: bool,
 }
 
 /// A detection category. The names are part of the interface.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::now_ms;
-use crate::files::{FileKind, classify, is_minified};
+use crate::files::{FileKind, classify, is_minified, native_format};
 use crate::findings::{FileFindings, analyze_file, endpoints, install_findings};
 use crate::package::metadata::read_manifests;
 use crate::package::{self, Limits, Member, PackageError, Sink};
@@ -86,10 +86,10 @@ impl Sink for Collector<'_> {
             archive,
         } = member;
         let incomplete = data.len() as u64 != size;
-        let kind = if archive.is_some() {
-            FileKind::Binary
-        } else {
-            classify(&path, &data)
+        let kind = match archive {
+            // An executable stays one when its embedded code was opened; other archives are data.
+            Some(_) if native_format(&data).is_none() => FileKind::Binary,
+            _ => classify(&path, &data),
         };
         let minified = kind.is_script() && is_minified(&data);
         self.bytes += data.len() as u64;
@@ -100,6 +100,7 @@ impl Sink for Collector<'_> {
             minified,
             archive,
             incomplete,
+            opaque: archive == Some(package::Format::Opaque),
         });
         let keep = matches!(
             kind,

@@ -1,11 +1,16 @@
 //! The package layer: turns the bytes a person dropped (an npm tarball, a `.vsix`, a wheel, a
 //! folder, one file) into a flat stream of [`Member`]s, opening nested archives recursively.
 //!
+//! Compiled executables are containers too: the JavaScript that Bun, Node.js and other packagers
+//! embed in them is opened like a nested archive (`package/bin/tool!/root/cli.js`), and a binary
+//! whose code cannot be read is marked [`Format::Opaque`] and yields its printable strings.
+//!
 //! Nothing here ever writes to disk or trusts a name from an archive: names are display text,
 //! with `!/` separating an archive from a member inside it (`package/ext.vsix!/extension/a.js`,
 //! the jar-URL convention). Broken input becomes [`PackageError`]s and the rest is still read.
 
 mod crx;
+mod executable;
 #[cfg(not(target_arch = "wasm32"))]
 mod folder;
 mod gzip;
@@ -47,6 +52,16 @@ pub enum Format {
     Crx,
     /// A folder on disk or dropped onto the page.
     Folder,
+    /// An executable made by `bun build --compile`: its embedded module graph was opened.
+    Bun,
+    /// A Node.js single-executable application: its `NODE_SEA_BLOB` (main script, assets) was
+    /// opened.
+    NodeSea,
+    /// Machine code or bytecode whose application code could not be read (any other executable,
+    /// a `.node` addon, WebAssembly, JavaScriptCore bytecode, a V8 snapshot): only its printable
+    /// strings, as the member `!/strings.js`, and long JavaScript-looking text in it, as
+    /// `!/text@<offset>.js`, were read.
+    Opaque,
     /// A single file that is not an archive.
     File,
 }
@@ -64,6 +79,9 @@ impl Format {
             Format::Sdist => "sdist",
             Format::Jar => "jar",
             Format::Crx => "crx",
+            Format::Bun => "bun",
+            Format::NodeSea => "node-sea",
+            Format::Opaque => "opaque",
             Format::Folder => "folder",
             Format::File => "file",
         }
@@ -177,6 +195,8 @@ impl<'s> Unpacker<'s> {
             Container::Tar => tar::read(self, bytes, archive, prefix, depth, false),
             Container::Zip => zip::read(self, bytes, archive, prefix, depth),
             Container::Crx => crx::read(self, bytes, archive, prefix, depth),
+            Container::Executable => executable::read(self, bytes, archive, prefix, depth),
+            Container::Opaque => executable::read_strings(self, bytes, archive, prefix, depth),
             Container::Unsupported(what) => {
                 self.error(
                     archive,
@@ -189,7 +209,13 @@ impl<'s> Unpacker<'s> {
 
     /// Hands one member to the sink, first opening it if it is an archive itself.
     fn deliver(&mut self, path: String, data: Vec<u8>, size: u64, depth: u32) {
-        let container = sniff(&data).filter(|c| !matches!(c, Container::Unsupported(_)));
+        let container = sniff(&data);
+        self.deliver_as(path, data, size, depth, container);
+    }
+
+    /// Hands one member to the sink, first opening it as `container` (when given).
+    fn deliver_as(&mut self, path: String, data: Vec<u8>, size: u64, depth: u32, container: Option<Container>) {
+        let container = container.filter(|c| !matches!(c, Container::Unsupported(_)));
         let complete = data.len() as u64 == size;
         let archive = match container {
             Some(_) if !complete => None,
@@ -215,6 +241,38 @@ impl<'s> Unpacker<'s> {
             data,
             archive,
         });
+    }
+}
+
+impl Unpacker<'_> {
+    /// Delivers a member whose bytes are a slice of the container's (a module taken out of an
+    /// executable), under the budget; false once the file budget is spent.
+    fn deliver_slice(&mut self, archive: &str, path: String, bytes: &[u8], depth: u32) -> bool {
+        self.deliver_slice_as(archive, path, bytes, depth, sniff(bytes))
+    }
+
+    /// [`Self::deliver_slice`], opened as `container`.
+    fn deliver_slice_as(
+        &mut self,
+        archive: &str,
+        path: String,
+        bytes: &[u8],
+        depth: u32,
+        container: Option<Container>,
+    ) -> bool {
+        if let Err(exhausted) = self.budget.take_file() {
+            self.error(archive, exhausted.to_string());
+            return false;
+        }
+        let size = bytes.len() as u64;
+        if let Err(exhausted) = self.budget.check_declared(size) {
+            self.error(&path, format!("not read: {exhausted}"));
+            self.deliver_as(path, Vec::new(), size, depth, None);
+            return true;
+        }
+        self.budget.charge(size);
+        self.deliver_as(path, bytes.to_vec(), size, depth, container);
+        true
     }
 }
 

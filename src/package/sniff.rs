@@ -12,6 +12,12 @@ pub enum Container {
     Zip,
     /// A Chrome extension: `Cr24` header, then a zip.
     Crx,
+    /// A compiled executable (ELF, Mach-O thin or universal, PE) or WebAssembly: the code
+    /// embedded in it, or else its strings.
+    Executable,
+    /// Bytes read only for their strings (JavaScriptCore bytecode, a V8 snapshot). Never
+    /// sniffed: chosen by a container that knows what it holds.
+    Opaque,
     /// Compressions we recognise but do not inflate; named in the error message.
     Unsupported(&'static str),
 }
@@ -28,6 +34,7 @@ pub fn sniff(bytes: &[u8]) -> Option<Container> {
         [b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c, ..] => Some(Container::Unsupported("7z")),
         [b'R', b'a', b'r', b'!', 0x1a, 7, ..] => Some(Container::Unsupported("rar")),
         _ if is_tar_header(bytes) => Some(Container::Tar),
+        _ if crate::files::native_format(bytes).is_some() => Some(Container::Executable),
         _ => None,
     }
 }
@@ -80,6 +87,8 @@ mod tests {
         assert_eq!(sniff(b"PK\x05\x06"), Some(Container::Zip));
         assert_eq!(sniff(b"Cr24\x03\0\0\0"), Some(Container::Crx));
         assert_eq!(sniff(b"\xfd7zXZ\0\0"), Some(Container::Unsupported("xz")));
+        assert_eq!(sniff(b"\x7fELF\x02\x01\x01\0"), Some(Container::Executable));
+        assert_eq!(sniff(b"\0asm\x01\0\0\0"), Some(Container::Executable));
         assert_eq!(sniff(b"console.log(1)"), None);
         assert_eq!(sniff(b""), None);
     }

@@ -1,7 +1,11 @@
 //! Shared by the integration tests: archive builders, a sink that keeps everything the package
-//! layer hands out, and a runner for the built `telltale` binary.
+//! layer hands out, a runner for the built `telltale` binary, and executables with code inside.
+
+// Every test crate compiles all of this and uses its own part of it.
+#![allow(dead_code)]
 
 pub mod archives;
+pub mod executables;
 
 use std::path::PathBuf;
 use std::process::Command;
