@@ -1,13 +1,16 @@
 //! From detections to findings: severity as the evidence warrants, location (line, column,
 //! snippet), a stable fingerprint, and the endpoints table.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::files::FileKind;
-use crate::lang::facts::FactKind;
+use crate::lang::facts::{FactKind, Flow};
 use crate::lang::js::{self, Detection};
 use crate::package::metadata::Manifest;
-use crate::report::{Category, Consequence, Endpoint, EndpointClass, ErrorEntry, Finding, Severity, Span, Stage};
+use crate::report::{
+    Category, Consequence, Endpoint, EndpointClass, ErrorEntry, Finding, PathStep, Reachability, RunStatus, Severity,
+    Span, Stage,
+};
 use crate::rules::RuleSet;
 
 /// What one file yielded.
@@ -17,6 +20,21 @@ pub struct FileFindings {
     pub errors: Vec<ErrorEntry>,
     pub urls: Vec<(String, String)>,
     pub parsed: bool,
+    /// Property names the file reads: another file's exports of these names run.
+    pub names_read: HashSet<String>,
+    /// Findings that run only if another file reads an export; see [`Pending`].
+    pub pending: Vec<Pending>,
+}
+
+/// A finding in code that runs only through an export this file never reads. It is reported
+/// unreachable unless another file of the package reads that name or the file is an entry
+/// point (its exports are the package's API); then `if_read` replaces it.
+#[derive(Debug)]
+pub struct Pending {
+    /// Index into the file's findings.
+    pub index: usize,
+    pub export: String,
+    pub if_read: Finding,
 }
 
 /// Analyses one source file: JavaScript and TypeScript are parsed; other kinds yield nothing yet.
@@ -51,18 +69,49 @@ pub fn analyze_file(path: &str, kind: FileKind, data: &[u8], rules: &RuleSet) ->
             stage: Stage::Parse,
         });
     }
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
+    let mut pending = Vec::new();
     for detection in &analysis.detections {
         for &rule in &detection.rules {
             if !seen.insert((rule, detection.fact.span.start)) {
                 continue;
             }
-            out.findings.push(finding(path, &text, &lines, detection, rule, rules));
+            let found = finding(path, &text, &lines, detection, &detection.flow, rule, rules);
+            let if_read = detection.flow.unless_read.as_ref().map(|export| {
+                let mut flow = detection.flow.clone();
+                flow.reachability = Reachability {
+                    status: RunStatus::Reachable,
+                    reason: Some(format!(
+                        "runs through the export `{}`, which another file reads or the package's users call",
+                        export
+                    )),
+                };
+                (
+                    export.clone(),
+                    finding(path, &text, &lines, detection, &flow, rule, rules),
+                )
+            });
+            pending.push(if_read);
+            out.findings.push(found);
         }
     }
-    out.findings
-        .sort_by(|a, b| (a.span.start, &a.rule).cmp(&(b.span.start, &b.rule)));
-    dedupe_overlapping(&mut out.findings);
+    let mut both: Vec<(Finding, Option<(String, Finding)>)> =
+        std::mem::take(&mut out.findings).into_iter().zip(pending).collect();
+    both.sort_by(|(a, _), (b, _)| (a.span.start, &a.rule).cmp(&(b.span.start, &b.rule)));
+    let mut findings = Vec::with_capacity(both.len());
+    for (found, if_read) in both {
+        if let Some((export, if_read)) = if_read {
+            out.pending.push(Pending {
+                index: findings.len(),
+                export,
+                if_read,
+            });
+        }
+        findings.push(found);
+    }
+    out.findings = findings;
+    dedupe_overlapping(&mut out.findings, &mut out.pending);
+    out.names_read = analysis.names_read;
     out.urls = analysis
         .urls
         .into_iter()
@@ -73,16 +122,32 @@ pub fn analyze_file(path: &str, kind: FileKind, data: &[u8], rules: &RuleSet) ->
 }
 
 /// One rule on nested spans (a chain and its prefix) is one finding: keep the first.
-fn dedupe_overlapping(findings: &mut Vec<Finding>) {
+fn dedupe_overlapping(findings: &mut Vec<Finding>, pending: &mut Vec<Pending>) {
     let mut last_end: BTreeMap<String, u32> = BTreeMap::new();
-    findings.retain(|f| {
-        let end = last_end.entry(f.rule.clone()).or_insert(0);
-        if f.span.start < *end {
-            return false;
-        }
-        *end = f.span.end;
-        true
+    let keep: Vec<bool> = findings
+        .iter()
+        .map(|f| {
+            let end = last_end.entry(f.rule.clone()).or_insert(0);
+            if f.span.start < *end {
+                return false;
+            }
+            *end = f.span.end;
+            true
+        })
+        .collect();
+    let mut new_index = Vec::with_capacity(keep.len());
+    let mut kept = 0;
+    for &k in &keep {
+        new_index.push(kept);
+        kept += usize::from(k);
+    }
+    pending.retain_mut(|p| {
+        let before = p.index;
+        p.index = new_index[before];
+        keep[before]
     });
+    let mut keep = keep.into_iter();
+    findings.retain(|_| keep.next().unwrap_or(false));
 }
 
 fn finding(
@@ -90,17 +155,20 @@ fn finding(
     text: &str,
     lines: &LineIndex,
     detection: &Detection,
+    flow: &Flow,
     rule_index: usize,
     rules: &RuleSet,
 ) -> Finding {
     let rule = rules.rule(rule_index);
-    let flow = &detection.flow;
     let fact = &detection.fact;
     let mut severity = rule.severity;
     let mut notes = Vec::new();
-    if !flow.reachable {
+    if flow.reachability.status == RunStatus::Unreachable {
         severity = Severity::Info;
-        notes.push("in code nothing calls".to_string());
+        notes.push(format!(
+            "never runs: {}",
+            flow.reachability.reason.as_deref().unwrap_or("nothing leads to it")
+        ));
     }
     if let Some(library) = &flow.library {
         notes.push(format!("inside bundled package {library}"));
@@ -145,7 +213,26 @@ fn finding(
         fingerprint: fingerprint(&rule.code, path, &snippet),
         snippet,
         consequence: Some(flow.consequence),
-        path: Vec::new(),
+        reachability: flow.reachability.clone(),
+        path: flow
+            .steps
+            .iter()
+            // Code that never runs has no way in: its path starts at the detection.
+            .skip_while(|step| flow.reachability.status == RunStatus::Unreachable && step.role != "detection")
+            .map(|step| {
+                let (line, column) = lines.locate(step.span.start);
+                PathStep {
+                    role: step.role.to_string(),
+                    function: step.function.clone(),
+                    readable_name: step.readable_name.clone(),
+                    file: path.to_string(),
+                    span: step.span,
+                    line,
+                    column,
+                    note: step.note.clone(),
+                }
+            })
+            .collect(),
         guards: Vec::new(),
     }
 }
@@ -188,6 +275,10 @@ pub fn install_findings<'a>(
                     fingerprint: fingerprint(&rule.code, &script.manifest, &script.command),
                     snippet,
                     consequence: None,
+                    reachability: Reachability {
+                        status: RunStatus::Reachable,
+                        reason: Some(format!("npm runs `{}` when the package is installed", script.event)),
+                    },
                     path: Vec::new(),
                     guards: Vec::new(),
                 });

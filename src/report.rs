@@ -186,7 +186,8 @@ pub struct Span {
 /// One step of a code path: entry point → calls → detection → flow → sink or branch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PathStep {
-    /// What this step is: `entry`, `call`, `detection`, `flow`, `sink`, `branch`.
+    /// What this step is: `entry`, `call`, `detection`, `flow`, `sink`, `branch`, `use` (a
+    /// local use: formatting, display, logging).
     pub role: String,
     /// The function, as named in the code (minified names included).
     pub function: String,
@@ -238,8 +239,40 @@ pub struct Finding {
     pub fingerprint: String,
     /// Where the detected value goes, or `null` where that does not apply (an endpoint literal).
     pub consequence: Option<Consequence>,
+    /// Whether the code at the site can run, and why not when it cannot.
+    pub reachability: Reachability,
     pub path: Vec<PathStep>,
     pub guards: Vec<Guard>,
+}
+
+/// Whether code can run when the package is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunStatus {
+    /// A chain of references leads to it from code that runs (the path shows one).
+    Reachable,
+    /// Nothing that runs leads to it; `reason` says why.
+    Unreachable,
+    /// Not worked out (a file that could not be parsed, a site outside code).
+    Unknown,
+}
+
+/// A finding's reachability and its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Reachability {
+    pub status: RunStatus,
+    /// Why the code cannot run (`unreachable`), or what makes it run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Reachability {
+    pub fn unknown() -> Self {
+        Self {
+            status: RunStatus::Unknown,
+            reason: None,
+        }
+    }
 }
 
 /// How a URL or host is used.

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::report::{Report, Severity};
+use crate::report::{Finding, Report, Severity};
 use crate::rules::RuleSet;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -14,6 +14,40 @@ fn level(severity: Severity) -> &'static str {
         Severity::Medium => "warning",
         Severity::High | Severity::Critical => "error",
     }
+}
+
+/// A finding's path as one SARIF thread flow, entry first (none when the path is empty).
+fn code_flows(finding: &Finding) -> Vec<Value> {
+    if finding.path.is_empty() {
+        return Vec::new();
+    }
+    let locations: Vec<Value> = finding
+        .path
+        .iter()
+        .map(|step| {
+            let function = match &step.readable_name {
+                Some(readable) => format!("{} ({readable})", step.function),
+                None => step.function.clone(),
+            };
+            json!({
+                "location": {
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": step.file },
+                        "region": {
+                            "startLine": step.line.max(1),
+                            "startColumn": step.column.max(1),
+                            "byteOffset": step.span.start,
+                            "byteLength": step.span.end.saturating_sub(step.span.start),
+                        },
+                    },
+                    "logicalLocations": [{ "name": function, "kind": "function" }],
+                    "message": { "text": step.note },
+                },
+                "kinds": [step.role],
+            })
+        })
+        .collect();
+    vec![json!({ "threadFlows": [{ "locations": locations }] })]
 }
 
 /// The report as one SARIF run; `rules` supplies the rule metadata.
@@ -54,11 +88,14 @@ pub fn to_sarif(report: &Report, rules: &RuleSet) -> Value {
                         },
                     },
                 }],
+                "codeFlows": code_flows(f),
                 "partialFingerprints": { "telltale/v1": f.fingerprint },
                 "properties": {
                     "category": f.category.as_str(),
                     "severity": f.severity.as_str(),
                     "consequence": f.consequence,
+                    "reachability": f.reachability.status,
+                    "reachabilityReason": f.reachability.reason,
                 },
             })
         })

@@ -1,7 +1,7 @@
 //! The pipeline: input → members → classified files → analysis → [`Report`]. The CLI and the
 //! page both call [`scan`]; neither recomputes anything the report holds.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::now_ms;
 use crate::files::{FileKind, classify, is_minified, native_format};
 use crate::findings::{FileFindings, analyze_file, endpoints, install_findings};
-use crate::package::metadata::read_manifests;
+use crate::package::metadata::{EntryKind, Manifest, read_manifests};
 use crate::package::{self, Limits, Member, PackageError, Sink};
 use crate::report::{ErrorEntry, FileEntry, PackageSummary, Report, Stage, Stats, Timings, Tool};
 use crate::rules::RuleSet;
@@ -177,7 +177,8 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
         files: 0,
         bytes: 0,
     });
-    let per_file = analyze_sources(&sources, rules);
+    let mut per_file = analyze_sources(&sources, rules);
+    resolve_exports(&sources, &mut per_file, &package.manifests);
     let mut findings = install_findings(&package.manifests, source_bytes, rules);
     let mut errors = errors;
     let mut urls = Vec::new();
@@ -217,6 +218,45 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
         findings,
         endpoints,
         errors,
+    }
+}
+
+/// Settles findings that run only through an export their file never reads: they run when any
+/// other file reads that name, or when the file is the package's API (a `main`, `exports`,
+/// `browser` or editor-extension entry, whose exports its users or the editor call; a bundle
+/// there may export modules its users never reach, but that cannot be told from the package).
+fn resolve_exports(sources: &[SourceFile], per_file: &mut [FileFindings], manifests: &[Manifest]) {
+    if per_file.iter().all(|f| f.pending.is_empty()) {
+        return;
+    }
+    let api_files: HashSet<&str> = manifests
+        .iter()
+        .flat_map(|m| &m.entry_points)
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EntryKind::Main | EntryKind::Exports | EntryKind::Browser | EntryKind::Activate
+            )
+        })
+        .filter_map(|e| e.file.as_deref())
+        .collect();
+    // How many files read each name: a file's own reads already count in its own liveness.
+    let mut readers: HashMap<String, usize> = HashMap::new();
+    for file in per_file.iter() {
+        for name in &file.names_read {
+            *readers.entry(name.clone()).or_default() += 1;
+        }
+    }
+    for (source, file) in sources.iter().zip(per_file.iter_mut()) {
+        let api = api_files.contains(source.path.as_str());
+        for pending in std::mem::take(&mut file.pending) {
+            let name = &pending.export;
+            let own = usize::from(file.names_read.contains(name));
+            let elsewhere = readers.get(name).copied().unwrap_or(0) > own;
+            if elsewhere || api {
+                file.findings[pending.index] = pending.if_read;
+            }
+        }
     }
 }
 

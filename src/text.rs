@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::files::FileKind;
 use crate::package::human_bytes;
-use crate::report::{Category, Report, Severity};
+use crate::report::{Category, Finding, Report, RunStatus, Severity};
 use crate::rules::RuleSet;
 
 /// Renders the report for a terminal.
@@ -145,11 +145,44 @@ fn render_findings(report: &Report, out: &mut String) {
                 finding.message,
                 one_line(&finding.snippet, 140),
             );
+            if let Some(path) = path_line(finding) {
+                let _ = writeln!(out, "           path: {}", one_line(&path, 200));
+            }
         }
     }
     if quiet > 0 {
-        let _ = writeln!(out, "\n({quiet} informational findings not shown; see --format json)");
+        let never = report
+            .findings
+            .iter()
+            .filter(|f| f.reachability.status == RunStatus::Unreachable)
+            .count();
+        let _ = writeln!(
+            out,
+            "\n({quiet} informational findings not shown, {never} of them in code that never runs; see --format json)"
+        );
     }
+}
+
+/// A finding's path on one line: the functions it passes through, then what happens last.
+fn path_line(finding: &Finding) -> Option<String> {
+    let last = finding.path.last()?;
+    let mut names: Vec<String> = Vec::new();
+    for step in &finding.path {
+        let name = match &step.readable_name {
+            Some(readable) => format!("{} ({readable})", step.function),
+            None => step.function.clone(),
+        };
+        if names.last() != Some(&name) {
+            names.push(name);
+        }
+    }
+    if names.len() > 6 {
+        let tail = names.split_off(names.len() - 3);
+        names.truncate(2);
+        names.push("…".into());
+        names.extend(tail);
+    }
+    Some(format!("{} ⇒ {}", names.join(" → "), last.note))
 }
 
 fn one_line(text: &str, max: usize) -> String {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use telltale::files::FileKind;
 use telltale::package::Format;
-use telltale::report::{Category, Consequence, EndpointClass, Finding, Report, Severity, Stage};
+use telltale::report::{Category, Consequence, EndpointClass, Finding, Report, RunStatus, Severity, Stage};
 use telltale::rules::RuleSet;
 use telltale::scan::{Input, ScanOptions, scan};
 
@@ -36,6 +36,15 @@ fn scan_file(path: &str) -> Report {
 
 fn scan_bytes(name: &str, bytes: &[u8], options: &ScanOptions) -> Report {
     scan(Input::Bytes { name, bytes }, options, &mut |_| {})
+}
+
+/// Scans files as a dropped folder of that name.
+fn scan_files(name: &str, files: &[(&str, &str)]) -> Report {
+    let files = files
+        .iter()
+        .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
+        .collect();
+    scan(Input::Files { name, files }, &ScanOptions::default(), &mut |_| {})
 }
 
 /// Scans a fixture folder the way it is published: packed as an npm tarball (`package/…`).
@@ -244,11 +253,7 @@ fn cjs_minified_aliases_resolve_inside_lazy_module_wrappers() {
     // `N` is never called.
     let interfaces = finding_at(&report, "TT-ID-003", file, &text, "A.networkInterfaces()");
     assert_eq!(interfaces.severity, Severity::Info, "{interfaces:#?}");
-    assert!(
-        interfaces.message.contains("in code nothing calls"),
-        "{}",
-        interfaces.message
-    );
+    assert_unreachable(interfaces, "which nothing refers to");
 }
 
 /// esbuild's non-minified CommonJS wrappers: `__commonJS({"node_modules/pkg/index.js"(…){…}})`
@@ -442,15 +447,103 @@ fn dead_code_is_info() {
         Severity::Info,
         "os.hostname()",
     );
-    assert!(
-        after_return.message.contains("in code nothing calls"),
-        "{}",
-        after_return.message
-    );
+    assert_unreachable(after_return, "after a `return`");
 
     let uncalled = finding_at(&report, "TT-ID-002", file, &text, "os.userInfo().username");
     assert_eq!(uncalled.severity, Severity::Info, "{uncalled:#?}");
-    assert!(uncalled.message.contains("neverCalled"), "{}", uncalled.message);
+    assert_unreachable(uncalled, "in `neverCalled`, which nothing refers to");
+    assert!(uncalled.message.contains("never runs"), "{}", uncalled.message);
+    assert!(
+        uncalled.path.iter().all(|s| s.role != "entry"),
+        "no path leads to dead code"
+    );
+}
+
+fn assert_unreachable(finding: &Finding, reason: &str) {
+    assert_eq!(finding.reachability.status, RunStatus::Unreachable, "{finding:#?}");
+    let given = finding.reachability.reason.as_deref().unwrap_or_default();
+    assert!(given.contains(reason), "reason {given:?} should say {reason:?}");
+}
+
+/// A bundle of CommonJS modules exporting by property name (OpenTelemetry's detectors, say):
+/// an exported value runs only when code that runs reads its name. The host-name detector is
+/// exported and re-exported but nothing reads `hostDetector`; the process detector is read
+/// and its result posted.
+#[test]
+fn exports_run_only_when_their_name_is_read() {
+    let report = scan_package("exports-by-name");
+    let text = fixture_text("exports-by-name/cli.js");
+    let file = "package/cli.js";
+
+    let host = finding_at(&report, "TT-ID-001", file, &text, "O.hostname()");
+    assert_eq!(host.severity, Severity::Info, "{host:#?}");
+    assert_unreachable(host, "the export `hostDetector`, which nothing in the package reads");
+    assert!(host.path.iter().all(|s| s.role != "entry"), "{:#?}", host.path);
+
+    let owner = finding_at(&report, "TT-ID-002", file, &text, "O.userInfo().username");
+    assert_eq!(owner.reachability.status, RunStatus::Reachable, "{owner:#?}");
+    assert_eq!(owner.consequence, Some(Consequence::Sent), "{owner:#?}");
+    assert_eq!(owner.severity, Severity::Medium);
+    let roles: Vec<&str> = owner.path.iter().map(|s| s.role.as_str()).collect();
+    assert_eq!(roles.first(), Some(&"entry"), "{:#?}", owner.path);
+    assert_eq!(roles.last(), Some(&"sink"), "{:#?}", owner.path);
+    let detection = owner
+        .path
+        .iter()
+        .position(|s| s.role == "detection")
+        .expect("a detection step");
+    assert!(
+        roles[..detection].iter().all(|r| *r == "entry" || *r == "call"),
+        "{roles:?}"
+    );
+    // The class method is named by its class, the sink by the call that sends.
+    assert_eq!(owner.path[detection].readable_name.as_deref(), Some("U.detect"));
+    let sink = owner.path.last().expect("a sink");
+    assert!(sink.note.contains("fetch"), "{sink:#?}");
+    assert_eq!(sink.function, "s");
+    assert_eq!((sink.line, sink.file.as_str()), (6, file));
+}
+
+/// Across files: `lib/telemetry.js` exports two functions; the command reads `report`, so its
+/// host name is sent; nothing reads `describeNetwork`, so it never runs. Published as the
+/// package's `main` instead, both are the package's API and run.
+#[test]
+fn exports_read_by_another_file_run() {
+    let report = scan_package("multi-file");
+    let text = fixture_text("multi-file/lib/telemetry.js");
+    let file = "package/lib/telemetry.js";
+
+    let host = finding_at(&report, "TT-ID-001", file, &text, "os.hostname()");
+    assert_eq!(host.reachability.status, RunStatus::Reachable, "{host:#?}");
+    assert_eq!(host.consequence, Some(Consequence::Sent));
+    assert_eq!(host.severity, Severity::Medium);
+
+    let network = finding_at(&report, "TT-ID-003", file, &text, "os.networkInterfaces()");
+    assert_eq!(network.severity, Severity::Info);
+    assert_unreachable(
+        network,
+        "the export `describeNetwork`, which nothing in the package reads",
+    );
+
+    let library = scan_files(
+        "multi-file-lib",
+        &[
+            (
+                "package.json",
+                r#"{"name":"l","version":"1.0.0","main":"lib/telemetry.js"}"#,
+            ),
+            ("lib/telemetry.js", &text),
+        ],
+    );
+    let network = finding_at(
+        &library,
+        "TT-ID-003",
+        "lib/telemetry.js",
+        &text,
+        "os.networkInterfaces()",
+    );
+    assert_eq!(network.reachability.status, RunStatus::Reachable, "{network:#?}");
+    assert_eq!(network.severity, Severity::Medium);
 }
 
 // --- consequences ------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::report::{Consequence, Span};
+use crate::report::{Consequence, Reachability, Span};
 
 /// What kind of code a fact stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -60,8 +60,29 @@ pub struct Flow {
     pub consequence: Consequence,
     /// Variable, property and function names the value passes through, nearest first.
     pub names: Vec<String>,
-    /// False when the site cannot run: after a `return`, or in a function nothing refers to.
-    pub reachable: bool,
+    /// Whether the site can run: not after a `return`, not in a function nothing refers to.
+    pub reachability: Reachability,
+    /// An export nothing in the file reads, through which alone the site runs: whether it runs
+    /// depends on whether another file of the package reads that name.
+    pub unless_read: Option<String>,
+    /// The code path: from where the file starts running, through the calls that reach the site,
+    /// the site itself, then where the value goes (the sink or branch last).
+    pub steps: Vec<Step>,
     /// The bundled third-party package the site belongs to, when the bundler recorded it.
     pub library: Option<String>,
+}
+
+/// One step of a code path inside one file; the file is added where findings are made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// `entry`, `call`, `detection`, `flow`, `sink`, `branch` or `use`.
+    pub role: &'static str,
+    /// The function the step is in, as the code names it (`(top level)` outside functions).
+    pub function: String,
+    /// A readable name from context (the property or method the function is stored under),
+    /// when it differs from the code's own name.
+    pub readable_name: Option<String>,
+    pub span: Span,
+    /// One line on what happens here.
+    pub note: String,
 }

@@ -1,13 +1,14 @@
-//! Where values go and which code can run: the consequence of a detected value (sent to the
-//! network, deciding a branch, or only used locally) and a file-level liveness estimate.
+//! Where values go: the consequence of a detected value (sent to the network, deciding a
+//! branch, or only used locally) and the hops it takes to get there.
 
 use std::collections::HashMap;
 
 use oxc::ast::AstKind;
-use oxc::ast::ast::{BindingPattern, Expression, Statement};
+use oxc::ast::ast::{BindingPattern, Expression};
 use oxc::semantic::{NodeId, Semantic, SymbolId};
 use oxc::span::GetSpan;
 
+use super::liveness::binding_of;
 use super::resolve::Resolver;
 use crate::report::Consequence;
 
@@ -118,10 +119,6 @@ fn rank(c: Consequence) -> u8 {
     }
 }
 
-fn stronger(a: Consequence, b: Consequence) -> Consequence {
-    if rank(b) > rank(a) { b } else { a }
-}
-
 /// Classifies a callee chain by its last name.
 fn classify_call(chain: &str) -> Option<Consequence> {
     let last = chain.rsplit('.').next().unwrap_or(chain);
@@ -140,6 +137,15 @@ fn classify_call(chain: &str) -> Option<Consequence> {
     }
 }
 
+/// One move of a value on its way to where it ends: a variable, a return, a call, then the
+/// sink, branch or local use. Located by node; named and placed in a file later.
+#[derive(Debug, Clone)]
+pub struct Hop {
+    pub node: NodeId,
+    pub role: &'static str,
+    pub note: String,
+}
+
 pub struct Flows<'s, 'a> {
     semantic: &'s Semantic<'a>,
     resolver: &'s Resolver<'s, 'a>,
@@ -147,6 +153,13 @@ pub struct Flows<'s, 'a> {
     /// Calls by method name (`x.getId()` under `getId`), built on first need: a returned value
     /// of a method goes wherever its callers put it.
     method_calls: std::cell::OnceCell<HashMap<&'a str, Vec<NodeId>>>,
+}
+
+/// What a walk carries along: the names the value passes through (for rules' `flows_to`) and
+/// the hops of the strongest route found so far.
+pub struct Trail {
+    pub names: Vec<String>,
+    pub hops: Vec<Hop>,
 }
 
 impl<'s, 'a> Flows<'s, 'a> {
@@ -176,15 +189,33 @@ impl<'s, 'a> Flows<'s, 'a> {
 
     /// Where the value produced at `node` goes. `in_payload` starts true for values that are
     /// already an object's property.
-    pub fn consequence(&self, node: NodeId, in_payload: bool, names: &mut Vec<String>) -> Consequence {
-        self.walk(node, in_payload, names, 0)
+    pub fn consequence(&self, node: NodeId, in_payload: bool, trail: &mut Trail) -> Consequence {
+        self.walk(node, in_payload, trail, 0)
     }
 
     fn span_of(&self, node: NodeId) -> oxc::span::Span {
         self.semantic.nodes().kind(node).span()
     }
 
-    fn walk(&self, start: NodeId, mut payload: bool, names: &mut Vec<String>, hops: u8) -> Consequence {
+    /// The code at `span`, on one line and cut short, for notes.
+    fn code(&self, span: oxc::span::Span) -> String {
+        let text = self
+            .source
+            .get(span.start as usize..(span.end as usize).min(self.source.len()))
+            .unwrap_or("");
+        let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.chars().count() > 60 {
+            format!("{}…", text.chars().take(59).collect::<String>())
+        } else {
+            text
+        }
+    }
+
+    fn hop(trail: &mut Trail, node: NodeId, role: &'static str, note: String) {
+        trail.hops.push(Hop { node, role, note });
+    }
+
+    fn walk(&self, start: NodeId, mut payload: bool, trail: &mut Trail, hops: u8) -> Consequence {
         let nodes = self.semantic.nodes();
         let mut current = start;
         for _ in 0..32 {
@@ -196,15 +227,30 @@ impl<'s, 'a> Flows<'s, 'a> {
             match nodes.kind(parent) {
                 // A followed variable only tested for being set (`if (!id) id = make()`) is an
                 // existence check, not a decision on its value.
-                AstKind::IfStatement(s) if s.test.span() == here => return tested(hops),
-                AstKind::ConditionalExpression(c) if c.test.span() == here => return tested(hops),
+                AstKind::IfStatement(s) if s.test.span() == here => {
+                    return self.tested(parent, hops, "`if`", trail);
+                }
+                AstKind::ConditionalExpression(c) if c.test.span() == here => {
+                    return self.tested(parent, hops, "`? :`", trail);
+                }
                 AstKind::WhileStatement(_) | AstKind::DoWhileStatement(_) | AstKind::ForStatement(_) => {
+                    Self::hop(trail, current, "branch", "decides whether the loop goes on".into());
                     return Consequence::Gates;
                 }
-                AstKind::SwitchStatement(_) | AstKind::SwitchCase(_) => return Consequence::Gates,
+                AstKind::SwitchStatement(_) | AstKind::SwitchCase(_) => {
+                    Self::hop(
+                        trail,
+                        parent,
+                        "branch",
+                        "decides which `case` of a `switch` runs".into(),
+                    );
+                    return Consequence::Gates;
+                }
                 AstKind::BinaryExpression(b)
                     if b.operator.is_equality() || b.operator.is_compare() || b.operator.is_relational() =>
                 {
+                    let note = format!("compared: `{}`", self.code(b.span));
+                    Self::hop(trail, parent, "branch", note);
                     return Consequence::Gates;
                 }
                 AstKind::StaticMemberExpression(m) if m.object.span() == here => {
@@ -212,127 +258,189 @@ impl<'s, 'a> Flows<'s, 'a> {
                     let called =
                         matches!(nodes.parent_kind(parent), AstKind::CallExpression(c) if c.callee.span() == m.span);
                     if called && DECIDING_CALLS.contains(&method) {
+                        Self::hop(trail, parent, "branch", format!("`.{method}(…)` on it decides"));
                         return Consequence::Gates;
                     }
                     if called && matches!(classify_call(method), Some(Consequence::Local)) && method != "join" {
+                        Self::hop(
+                            trail,
+                            parent,
+                            "use",
+                            format!("`.{method}(…)`: formatted or shown locally"),
+                        );
                         return Consequence::Local;
                     }
                 }
                 AstKind::ComputedMemberExpression(m) if m.expression.span() == here => {
+                    Self::hop(trail, parent, "branch", "used as a lookup key".into());
                     return Consequence::Gates;
                 }
                 AstKind::CallExpression(call) if call.callee.span() != here => {
                     let chain = self.resolver.chain(&call.callee);
                     if let Some(c) = classify_call(&chain) {
+                        let callee = shorten(&chain, 60);
+                        let (role, note) = match c {
+                            Consequence::Sent => ("sink", format!("passed to `{callee}(…)`, which sends it")),
+                            Consequence::Gates => ("branch", format!("passed to `{callee}(…)`, which compares it")),
+                            _ => (
+                                "use",
+                                format!("passed to `{callee}(…)`, which formats, shows or stores it"),
+                            ),
+                        };
+                        Self::hop(trail, parent, role, note);
                         return c;
                     }
                 }
                 AstKind::NewExpression(new) if new.callee.span() != here => {
                     let chain = self.resolver.chain(&new.callee);
                     if chain.ends_with("DateTimeFormat") || chain.ends_with("NumberFormat") {
+                        Self::hop(
+                            trail,
+                            parent,
+                            "use",
+                            format!("formats with `new {}`", shorten(&chain, 60)),
+                        );
                         return Consequence::Local;
                     }
                     if chain.ends_with("Request") || chain.ends_with("WebSocket") || chain.ends_with("EventSource") {
+                        Self::hop(
+                            trail,
+                            parent,
+                            "sink",
+                            format!("passed to `new {}`", shorten(&chain, 60)),
+                        );
                         return Consequence::Sent;
                     }
                 }
                 AstKind::ObjectProperty(p) if p.value.span() == here => {
                     if let Some(key) = p.key.static_name() {
                         if key.eq_ignore_ascii_case("headers") {
+                            Self::hop(trail, parent, "sink", "put in a request's headers".into());
                             return Consequence::Sent;
                         }
                         if is_display_key(&key) {
+                            Self::hop(trail, parent, "use", format!("shown as `{key}`"));
                             return Consequence::Local;
                         }
-                        names.push(key.to_string());
+                        Self::hop(trail, parent, "flow", format!("put in an object under `{key}`"));
+                        trail.names.push(key.to_string());
                     }
                     payload = true;
                 }
                 AstKind::VariableDeclarator(d) if d.init.as_ref().is_some_and(|i| i.span() == here) => {
                     return match &d.id {
                         BindingPattern::BindingIdentifier(id) => {
-                            names.push(id.name.to_string());
+                            trail.names.push(id.name.to_string());
+                            Self::hop(trail, parent, "flow", format!("stored in `{}`", id.name));
                             match id.symbol_id.get() {
-                                Some(symbol) => self.follow_symbol(symbol, d.span.end, payload, names, hops),
+                                Some(symbol) => self.follow_symbol(symbol, d.span.end, payload, trail, hops),
                                 None => Consequence::Unknown,
                             }
                         }
-                        _ => self.settle(payload),
+                        _ => self.settle(parent, payload, trail),
                     };
                 }
                 AstKind::AssignmentExpression(a) if a.right.span() == here => {
                     if let Some(name) = a.left.get_identifier_name() {
-                        names.push(name.to_string());
+                        trail.names.push(name.to_string());
+                        Self::hop(trail, parent, "flow", format!("assigned to `{name}`"));
                         if let Some(target) = a.left.as_simple_assignment_target()
                             && let oxc::ast::ast::SimpleAssignmentTarget::AssignmentTargetIdentifier(id) = target
                             && let Some(symbol) = self.resolver.symbol_of(id)
                         {
-                            return self.follow_symbol(symbol, a.span.end, payload, names, hops);
+                            return self.follow_symbol(symbol, a.span.end, payload, trail, hops);
                         }
-                        return self.settle(payload);
+                        return self.settle(parent, payload, trail);
                     }
                     if let Some(member) = a.left.as_member_expression() {
                         if let Some(name) = member.static_property_name() {
-                            names.push(name.to_string());
+                            trail.names.push(name.to_string());
                         }
                         // Stored on an object: typically a payload or a config that is sent.
+                        let note = format!("stored on an object as `{}` (taken as sent)", self.code(member.span()));
+                        Self::hop(trail, parent, "sink", note);
                         return Consequence::Sent;
                     }
-                    return self.settle(payload);
+                    return self.settle(parent, payload, trail);
                 }
-                AstKind::ReturnStatement(_) => return self.follow_return(parent, payload, names, hops),
+                AstKind::ReturnStatement(_) => return self.follow_return(parent, payload, trail, hops),
                 AstKind::ArrowFunctionExpression(arrow) if arrow.is_expression() => {
-                    return self.follow_return(parent, payload, names, hops);
+                    return self.follow_return(parent, payload, trail, hops);
                 }
                 AstKind::ForOfStatement(f) if f.right.span() == here => {
-                    return self.loop_decides(f.body.span());
+                    return self.loop_decides(parent, f.body.span(), trail);
                 }
                 AstKind::ForInStatement(f) if f.right.span() == here => {
-                    return self.loop_decides(f.body.span());
+                    return self.loop_decides(parent, f.body.span(), trail);
                 }
-                AstKind::JSXExpressionContainer(_) | AstKind::ThrowStatement(_) => return Consequence::Local,
-                AstKind::ExpressionStatement(_) => return self.settle(payload),
+                AstKind::JSXExpressionContainer(_) => {
+                    Self::hop(trail, parent, "use", "shown in the user interface".into());
+                    return Consequence::Local;
+                }
+                AstKind::ThrowStatement(_) => {
+                    Self::hop(trail, parent, "use", "thrown as an error".into());
+                    return Consequence::Local;
+                }
+                AstKind::ExpressionStatement(_) => return self.settle(parent, payload, trail),
                 AstKind::Function(_) | AstKind::FunctionBody(_) | AstKind::Program(_) => break,
                 _ => {}
             }
             current = parent;
         }
-        self.settle(payload)
+        self.settle(current, payload, trail)
     }
 
     /// Where a walk ends without a decisive use: an object built around the value is taken to be
     /// a payload (identity fields in objects are there to be reported); otherwise unknown.
-    fn settle(&self, payload: bool) -> Consequence {
+    fn settle(&self, at: NodeId, payload: bool, trail: &mut Trail) -> Consequence {
         if payload {
+            Self::hop(
+                trail,
+                at,
+                "sink",
+                "ends in an object built to be reported (taken as sent)".into(),
+            );
             Consequence::Sent
         } else {
             Consequence::Unknown
         }
     }
 
+    /// A value used as a condition: at the site itself it decides the branch; a followed
+    /// variable tested only for being set is an existence check.
+    fn tested(&self, at: NodeId, hops: u8, what: &str, trail: &mut Trail) -> Consequence {
+        if hops == 0 {
+            Self::hop(trail, at, "branch", format!("decides the {what} here"));
+            Consequence::Gates
+        } else {
+            Self::hop(
+                trail,
+                at,
+                "use",
+                format!("only tested for being set by the {what} here"),
+            );
+            Consequence::Local
+        }
+    }
+
     /// A loop over the value decides something when its body compares.
-    fn loop_decides(&self, body: oxc::span::Span) -> Consequence {
+    fn loop_decides(&self, at: NodeId, body: oxc::span::Span, trail: &mut Trail) -> Consequence {
         let text = &self.source[body.start as usize..(body.end as usize).min(self.source.len())];
         let compares = ["===", "==", "!==", "startsWith(", "endsWith(", "includes(", ".test("];
         if compares.iter().any(|c| text.contains(c)) {
+            Self::hop(trail, at, "branch", "a loop over it compares each item".into());
             Consequence::Gates
         } else {
+            Self::hop(trail, at, "use", "a loop goes over it".into());
             Consequence::Local
         }
     }
 
     /// Where a variable's value goes: the strongest use among its reads after `after` (the
     /// assignment that gave it the value).
-    fn follow_symbol(
-        &self,
-        symbol: SymbolId,
-        after: u32,
-        payload: bool,
-        names: &mut Vec<String>,
-        hops: u8,
-    ) -> Consequence {
+    fn follow_symbol(&self, symbol: SymbolId, after: u32, payload: bool, trail: &mut Trail, hops: u8) -> Consequence {
         if hops >= MAX_HOPS {
-            return self.settle(payload);
+            return self.settle(self.semantic.scoping().symbol_declaration(symbol), payload, trail);
         }
         let scoping = self.semantic.scoping();
         let reads = scoping
@@ -340,18 +448,20 @@ impl<'s, 'a> Flows<'s, 'a> {
             .filter(|r| r.is_read() && self.span_of(r.node_id()).start >= after)
             .map(|r| r.node_id());
         // Computed and never read: it stays where it is.
-        self.strongest(reads, payload, names, hops)
+        self.strongest(reads, None, payload, trail, hops)
             .unwrap_or(Consequence::Local)
     }
 
     /// A returned value goes wherever the function's callers put it.
-    fn follow_return(&self, from: NodeId, payload: bool, names: &mut Vec<String>, hops: u8) -> Consequence {
+    fn follow_return(&self, from: NodeId, payload: bool, trail: &mut Trail, hops: u8) -> Consequence {
         let Some(symbol) = self.enclosing_function_symbol(from) else {
-            return self.follow_method_return(from, payload, names, hops);
+            return self.follow_method_return(from, payload, trail, hops);
         };
-        names.push(self.semantic.scoping().symbol_name(symbol).to_string());
+        let name = self.semantic.scoping().symbol_name(symbol).to_string();
+        Self::hop(trail, from, "flow", format!("returned by `{name}`"));
+        trail.names.push(name.clone());
         if hops >= MAX_HOPS {
-            return self.settle(payload);
+            return self.settle(from, payload, trail);
         }
         let nodes = self.semantic.nodes();
         let calls = self
@@ -364,18 +474,19 @@ impl<'s, 'a> Flows<'s, 'a> {
                 let called = matches!(nodes.kind(parent), AstKind::CallExpression(c) if c.callee.span() == self.span_of(reference.node_id()));
                 called.then_some(parent)
             });
-        self.strongest(calls, payload, names, hops)
-            .unwrap_or_else(|| self.settle(payload))
+        let note = format!("`{name}(…)` gives it to its caller here");
+        self.strongest(calls, Some(&note), payload, trail, hops)
+            .unwrap_or_else(|| self.settle(from, payload, trail))
     }
 
     /// A method's returned value goes wherever the calls of that method name put it.
-    fn follow_method_return(&self, from: NodeId, payload: bool, names: &mut Vec<String>, hops: u8) -> Consequence {
+    fn follow_method_return(&self, from: NodeId, payload: bool, trail: &mut Trail, hops: u8) -> Consequence {
         let nodes = self.semantic.nodes();
         let Some(function) = nodes
             .ancestor_ids(from)
             .find(|&id| matches!(nodes.kind(id), AstKind::Function(_)))
         else {
-            return self.settle(payload);
+            return self.settle(from, payload, trail);
         };
         let name = match nodes.parent_kind(function) {
             AstKind::MethodDefinition(m) => m.key.static_name(),
@@ -383,35 +494,50 @@ impl<'s, 'a> Flows<'s, 'a> {
             _ => None,
         };
         let Some(name) = name else {
-            return self.settle(payload);
+            return self.settle(from, payload, trail);
         };
-        names.push(name.to_string());
+        Self::hop(trail, from, "flow", format!("returned by method `{name}`"));
+        trail.names.push(name.to_string());
         if hops >= MAX_HOPS {
-            return self.settle(payload);
+            return self.settle(from, payload, trail);
         }
         let calls = self.method_calls(&name).iter().copied();
-        self.strongest(calls, payload, names, hops)
-            .unwrap_or_else(|| self.settle(payload))
+        let note = format!("`.{name}(…)` gives it to its caller here");
+        self.strongest(calls, Some(&note), payload, trail, hops)
+            .unwrap_or_else(|| self.settle(from, payload, trail))
     }
 
     /// The strongest consequence among the uses at `nodes` (the first few), stopping at `Sent`;
-    /// `None` when there are no uses.
+    /// `None` when there are no uses. Only the strongest use's hops stay on the trail, after a
+    /// hop noting `arrival` at it when given.
     fn strongest(
         &self,
         nodes: impl Iterator<Item = NodeId>,
+        arrival: Option<&str>,
         payload: bool,
-        names: &mut Vec<String>,
+        trail: &mut Trail,
         hops: u8,
     ) -> Option<Consequence> {
-        let mut best: Option<Consequence> = None;
+        let base = trail.hops.len();
+        let mut best: Option<(Consequence, Vec<Hop>)> = None;
         for node in nodes.take(MAX_REFERENCES) {
-            let c = self.walk(node, payload, names, hops + 1);
-            best = Some(best.map_or(c, |b| stronger(b, c)));
-            if best == Some(Consequence::Sent) {
+            if let Some(note) = arrival {
+                Self::hop(trail, node, "flow", note.to_string());
+            }
+            let c = self.walk(node, payload, trail, hops + 1);
+            if best.as_ref().is_none_or(|(b, _)| rank(c) > rank(*b)) {
+                best = Some((c, trail.hops.split_off(base)));
+            } else {
+                trail.hops.truncate(base);
+            }
+            if c == Consequence::Sent {
                 break;
             }
         }
-        best
+        best.map(|(c, hops)| {
+            trail.hops.extend(hops);
+            c
+        })
     }
 
     /// The name the function around `node` is bound to.
@@ -433,13 +559,11 @@ impl<'s, 'a> Flows<'s, 'a> {
     }
 }
 
-/// A value used as a condition: at the site itself it decides the branch; a followed variable
-/// tested only for being set is an existence check.
-fn tested(hops: u8) -> Consequence {
-    if hops == 0 {
-        Consequence::Gates
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        format!("{}…", text.chars().take(max - 1).collect::<String>())
     } else {
-        Consequence::Unknown
+        text.to_string()
     }
 }
 
@@ -457,178 +581,6 @@ fn is_display_key(key: &str) -> bool {
     ]
     .iter()
     .any(|k| key.contains(k))
-}
-
-/// The variable a function or class expression is bound to: `var f = function(){}`,
-/// `var m = wrap((exports) => {…})`, `f = () => {}`. `None` when it is called in place,
-/// or stored somewhere no name reaches.
-fn binding_of(semantic: &Semantic<'_>, node: NodeId) -> Option<SymbolId> {
-    let nodes = semantic.nodes();
-    let mut current = node;
-    for _ in 0..12 {
-        let parent = nodes.parent_id(current);
-        if parent == current {
-            return None;
-        }
-        let here = nodes.kind(current).span();
-        match nodes.kind(parent) {
-            AstKind::ObjectProperty(_)
-            | AstKind::ObjectExpression(_)
-            | AstKind::ParenthesizedExpression(_)
-            | AstKind::ArrayExpression(_)
-            | AstKind::SequenceExpression(_)
-            | AstKind::LogicalExpression(_)
-            | AstKind::ConditionalExpression(_) => {}
-            AstKind::CallExpression(call) => {
-                if call.callee.span() == here {
-                    return None;
-                }
-            }
-            AstKind::VariableDeclarator(d) => {
-                return match &d.id {
-                    BindingPattern::BindingIdentifier(id) => id.symbol_id.get(),
-                    _ => None,
-                };
-            }
-            AstKind::AssignmentExpression(a) => {
-                let oxc::ast::ast::AssignmentTarget::AssignmentTargetIdentifier(id) = &a.left else {
-                    return None;
-                };
-                let reference = id.reference_id.get()?;
-                return semantic.scoping().get_reference(reference).symbol_id();
-            }
-            _ => return None,
-        }
-        current = parent;
-    }
-    None
-}
-
-const NO_UNIT: u32 = u32::MAX;
-
-/// Which code can run, estimated per file: a function (or module wrapper) bound to a name runs
-/// only when code that runs refers to that name. Top-level code and exports run.
-pub struct Liveness {
-    owner: Vec<u32>,
-    live: Vec<bool>,
-}
-
-impl Liveness {
-    pub fn compute(semantic: &Semantic<'_>) -> Self {
-        let nodes = semantic.nodes();
-        let mut owner = vec![NO_UNIT; nodes.len()];
-        let mut unit_symbol: Vec<SymbolId> = Vec::new();
-        let mut root: Vec<bool> = Vec::new();
-        let mut units_of: HashMap<SymbolId, Vec<u32>> = HashMap::new();
-        for (id, node) in nodes.iter_enumerated() {
-            let parent = nodes.parent_id(id);
-            let inherited = if parent == id || parent.index() >= id.index() {
-                NO_UNIT
-            } else {
-                owner[parent.index()]
-            };
-            let unit = match node.kind() {
-                AstKind::Function(f) if f.is_declaration() => {
-                    f.id.as_ref()
-                        .and_then(|i| i.symbol_id.get())
-                        .map(|s| (s, is_export(semantic, parent)))
-                }
-                AstKind::Class(c) if c.is_declaration() => {
-                    c.id.as_ref()
-                        .and_then(|i| i.symbol_id.get())
-                        .map(|s| (s, is_export(semantic, parent)))
-                }
-                AstKind::Function(_) | AstKind::ArrowFunctionExpression(_) | AstKind::Class(_) => {
-                    binding_of(semantic, id).map(|s| {
-                        let declaration = semantic.scoping().symbol_declaration(s);
-                        let exported = nodes.ancestor_ids(declaration).take(3).any(|a| is_export(semantic, a));
-                        (s, exported)
-                    })
-                }
-                _ => None,
-            };
-            owner[id.index()] = match unit {
-                Some((symbol, exported)) => {
-                    let index = unit_symbol.len() as u32;
-                    unit_symbol.push(symbol);
-                    root.push(exported);
-                    units_of.entry(symbol).or_default().push(index);
-                    index
-                }
-                None => inherited,
-            };
-        }
-        let mut edges: Vec<Vec<u32>> = vec![Vec::new(); unit_symbol.len()];
-        let scoping = semantic.scoping();
-        for (symbol, units) in &units_of {
-            for reference in scoping.get_resolved_references(*symbol) {
-                let from = owner[reference.node_id().index()];
-                if from == NO_UNIT {
-                    for &u in units {
-                        root[u as usize] = true;
-                    }
-                } else if !units.contains(&from) {
-                    edges[from as usize].extend(units.iter().copied());
-                }
-            }
-        }
-        let mut live = vec![false; unit_symbol.len()];
-        let mut stack: Vec<u32> = (0..unit_symbol.len() as u32).filter(|&u| root[u as usize]).collect();
-        while let Some(u) = stack.pop() {
-            if std::mem::replace(&mut live[u as usize], true) {
-                continue;
-            }
-            stack.extend(edges[u as usize].iter().copied().filter(|&v| !live[v as usize]));
-        }
-        Self { owner, live }
-    }
-
-    /// Whether code at `node` can run: its unit is reachable and no `return` or `throw` in the
-    /// same block comes before it.
-    pub fn reachable(&self, semantic: &Semantic<'_>, node: NodeId) -> bool {
-        let unit = self.owner.get(node.index()).copied().unwrap_or(NO_UNIT);
-        if unit != NO_UNIT && !self.live[unit as usize] {
-            return false;
-        }
-        !after_exit(semantic, node)
-    }
-}
-
-fn is_export(semantic: &Semantic<'_>, node: NodeId) -> bool {
-    matches!(
-        semantic.nodes().kind(node),
-        AstKind::ExportNamedDeclaration(_) | AstKind::ExportDefaultDeclaration(_) | AstKind::ExportDeclaration(_)
-    )
-}
-
-/// True when a `return` or `throw` earlier in an enclosing block makes `node` unreachable.
-fn after_exit(semantic: &Semantic<'_>, node: NodeId) -> bool {
-    let nodes = semantic.nodes();
-    let mut current = node;
-    for parent in nodes.ancestor_ids(node) {
-        let start = nodes.kind(current).span().start;
-        let statements = match nodes.kind(parent) {
-            AstKind::FunctionBody(body) => Some(&body.statements),
-            AstKind::BlockStatement(block) => Some(&block.body),
-            _ => None,
-        };
-        if let Some(statements) = statements
-            && statements.iter().any(|s| {
-                matches!(s, Statement::ReturnStatement(_) | Statement::ThrowStatement(_)) && s.span().end <= start
-            })
-        {
-            return true;
-        }
-        if matches!(
-            nodes.kind(parent),
-            AstKind::Function(_) | AstKind::ArrowFunctionExpression(_)
-        ) {
-            // The function's own reachability is the unit's business.
-            return false;
-        }
-        current = parent;
-    }
-    false
 }
 
 /// The bundled package (esbuild `__commonJS({"node_modules/pkg/…"(…){…}})` or webpack

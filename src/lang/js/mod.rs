@@ -3,8 +3,10 @@
 //! tree is still alive. Nothing arena-bound leaves this module.
 
 mod flow;
+mod liveness;
 mod resolve;
 
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use oxc::allocator::Allocator;
@@ -15,10 +17,11 @@ use oxc::semantic::{NodeId, Semantic, SemanticBuilder};
 use oxc::span::{GetSpan, SourceType};
 use regex::Regex;
 
-use self::flow::{Flows, Liveness, library_of};
+use self::flow::{Flows, Hop, Trail, library_of};
+use self::liveness::{Liveness, names_read, step_at};
 use self::resolve::{Resolver, string_value};
 use crate::lang::facts::{Fact, FactKind, Flow};
-use crate::report::{Consequence, Span};
+use crate::report::{Consequence, Reachability, RunStatus, Span};
 use crate::rules::RuleSet;
 
 /// A fact some rule matched, with where its value goes.
@@ -46,6 +49,8 @@ pub struct Analysis {
     pub urls: Vec<(String, Span)>,
     /// False when the parser gave up and only a lexical scan of literals was possible.
     pub parsed: bool,
+    /// Property names the file reads (for other files' exports).
+    pub names_read: HashSet<String>,
 }
 
 /// Analyses one JavaScript or TypeScript file.
@@ -143,25 +148,53 @@ impl<'s, 'a> Extractor<'s, 'a> {
             let liveness = Liveness::compute(self.semantic);
             let flows = Flows::new(self.semantic, &self.resolver, self.source);
             for (fact, node, rules) in matched {
-                let mut names = Vec::new();
+                let mut trail = Trail {
+                    names: Vec::new(),
+                    hops: Vec::new(),
+                };
                 let consequence = match fact.kind {
-                    FactKind::Compare => Consequence::Gates,
+                    FactKind::Compare => {
+                        trail.hops.push(Hop {
+                            node,
+                            role: "branch",
+                            note: "the comparison decides a branch".into(),
+                        });
+                        Consequence::Gates
+                    }
                     FactKind::Key => match self.semantic.nodes().kind(node) {
                         AstKind::AssignmentExpression(_) => {
-                            names.push(fact.subject.clone());
+                            trail.names.push(fact.subject.clone());
+                            trail.hops.push(Hop {
+                                node,
+                                role: "sink",
+                                note: format!("stored on an object as `{}` (taken as sent)", fact.subject),
+                            });
                             Consequence::Sent
                         }
                         _ => {
-                            names.push(fact.subject.clone());
-                            flows.consequence(node, true, &mut names)
+                            trail.names.push(fact.subject.clone());
+                            flows.consequence(node, true, &mut trail)
                         }
                     },
-                    _ => flows.consequence(node, false, &mut names),
+                    _ => flows.consequence(node, false, &mut trail),
                 };
+                let (reachability, unless_read) = liveness.reachability(self.semantic, node);
+                let mut steps = liveness.steps_to(self.semantic, node);
+                let mut detection = step_at(self.semantic, "detection", node, describe(&fact));
+                detection.span = fact.span;
+                steps.push(detection);
+                steps.extend(
+                    trail
+                        .hops
+                        .into_iter()
+                        .map(|hop| step_at(self.semantic, hop.role, hop.node, hop.note)),
+                );
                 let flow = Flow {
                     consequence,
-                    names,
-                    reachable: liveness.reachable(self.semantic, node),
+                    names: trail.names,
+                    reachability,
+                    unless_read,
+                    steps,
                     library: library_of(self.semantic, node),
                 };
                 let rules: Vec<usize> = rules
@@ -178,6 +211,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
             errors: Vec::new(),
             urls: self.urls,
             parsed: true,
+            names_read: names_read(self.semantic),
         }
     }
 
@@ -454,6 +488,28 @@ fn is_literal(expr: &Expression<'_>) -> bool {
         || matches!(expr.without_parentheses(), Expression::UnaryExpression(u) if matches!(u.argument, Expression::NumericLiteral(_)))
 }
 
+/// One line on what the code at a fact does, for its path step.
+fn describe(fact: &Fact) -> String {
+    let subject: String = if fact.subject.chars().count() > 80 {
+        format!("{}…", fact.subject.chars().take(79).collect::<String>())
+    } else {
+        fact.subject.clone()
+    };
+    match fact.kind {
+        FactKind::Call => format!("calls `{subject}`"),
+        FactKind::Read => format!("reads `{subject}`"),
+        FactKind::New => format!("constructs `{subject}`"),
+        FactKind::Env => format!("reads environment variable `{subject}`"),
+        FactKind::Text => format!("the literal \"{subject}\""),
+        FactKind::Key => format!("sets `{subject}`"),
+        FactKind::Name => format!("uses `{subject}`"),
+        FactKind::Compare => format!(
+            "compares `{}` with \"{subject}\"",
+            fact.argument.as_deref().unwrap_or("a value")
+        ),
+    }
+}
+
 /// The last name of a callee or object: `hostname` of `os.hostname`, `fetch` of `fetch`.
 fn last_name<'a>(expr: &Expression<'a>) -> &'a str {
     match expr {
@@ -495,7 +551,12 @@ fn lexical_scan(source: &str, rules: &RuleSet) -> Analysis {
     let flow = Flow {
         consequence: Consequence::Unknown,
         names: Vec::new(),
-        reachable: true,
+        reachability: Reachability {
+            status: RunStatus::Unknown,
+            reason: Some("the file could not be parsed".into()),
+        },
+        unless_read: None,
+        steps: Vec::new(),
         library: None,
     };
     let push = |fact: Fact, analysis: &mut Analysis| {
