@@ -464,13 +464,12 @@ fn real_bun_compile_output_lists_its_module_and_source() {
     let tool = compile(&bun, &dir, &[("app.js", app), ("lib/label.js", label)], "tool");
     std::fs::remove_dir_all(&dir).ok();
 
-    let tgz = gzip(
-        &Tar::new()
-            .file(b"package/package.json", b"{}")
-            .file(b"package/bin/tool", &tool)
-            .finish(),
-    );
-    let opened = open("tool-linux-x64.tgz", &tgz, Limits::default());
+    // An uncompressed tar: compressing 100 MB in a debug build would take most of the test's time.
+    let tar = Tar::new()
+        .file(b"package/package.json", b"{}")
+        .file(b"package/bin/tool", &tool)
+        .finish();
+    let opened = open("tool-linux-x64.tar", &tar, Limits::default());
     opened.assert_errors(&[]);
     assert_eq!(opened.member("package/bin/tool").archive, Some(Format::Bun));
     // Bun names the entry point after the output file; the import is bundled into it.
@@ -482,8 +481,8 @@ fn real_bun_compile_output_lists_its_module_and_source() {
 
     let report = scan(
         Input::Bytes {
-            name: "tool-linux-x64.tgz",
-            bytes: &tgz,
+            name: "tool-linux-x64.tar",
+            bytes: &tar,
         },
         &ScanOptions::default(),
         &mut |_| {},
@@ -501,4 +500,95 @@ fn real_bun_compile_output_lists_its_module_and_source() {
         "the host name read in the module: {:#?}",
         report.findings
     );
+}
+
+// --- a real Node.js single-executable application -------------------------------------------------
+
+/// postject, the injector Node's documentation uses, pinned.
+const POSTJECT_VERSION: &str = "1.0.0-alpha.6";
+
+/// Installs postject from the npm registry into the test cache (once); `None`, with the reason
+/// printed, when the registry cannot be reached.
+fn postject() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("postject-{POSTJECT_VERSION}"));
+    let cli = dir.join("node_modules/postject/dist/cli.js");
+    if cli.is_file() {
+        return Some(cli);
+    }
+    std::fs::create_dir_all(&dir).expect("create the postject cache folder");
+    let installed = Command::new("npm")
+        .args(["install", "--no-save", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&dir)
+        .arg(format!("postject@{POSTJECT_VERSION}"))
+        .output();
+    match installed {
+        Ok(output) if output.status.success() && cli.is_file() => Some(cli),
+        Ok(output) => {
+            println!(
+                "skipped: `npm install postject` failed (registry unreachable?): {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            None
+        }
+        Err(error) => {
+            println!("skipped: npm cannot be run: {error}");
+            None
+        }
+    }
+}
+
+#[test]
+fn real_node_sea_lists_its_script_and_assets() {
+    let Some(postject) = postject() else {
+        return;
+    };
+    let node = Command::new("node")
+        .args(["-p", "process.execPath"])
+        .output()
+        .expect("node is installed");
+    let node = PathBuf::from(String::from_utf8(node.stdout).unwrap().trim());
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("node-sea-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = "const os = require('os');\n\
+                  require('https').request('https://sea.example.com/ping?h=' + os.hostname()).end();\n";
+    std::fs::write(dir.join("app.js"), script).unwrap();
+    std::fs::write(dir.join("cfg.json"), "{\"endpoint\":\"https://cfg.example.com\"}").unwrap();
+    std::fs::write(
+        dir.join("sea.json"),
+        r#"{"main":"app.js","output":"prep.blob","disableExperimentalSEAWarning":true,"assets":{"cfg.json":"cfg.json"}}"#,
+    )
+    .unwrap();
+    let run = |program: &Path, args: &[&str]| {
+        let output = Command::new(program)
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .expect("run");
+        assert!(
+            output.status.success(),
+            "{program:?} {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    run(&node, &["--experimental-sea-config", "sea.json"]);
+    std::fs::copy(&node, dir.join("app")).unwrap();
+    run(
+        &node,
+        &[
+            postject.to_str().unwrap(),
+            "app",
+            "NODE_SEA_BLOB",
+            "prep.blob",
+            "--sentinel-fuse",
+            "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2",
+        ],
+    );
+    let app = std::fs::read(dir.join("app")).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+
+    let opened = open("app", &app, Limits::default());
+    opened.assert_errors(&[]);
+    assert_eq!(opened.format, Format::NodeSea);
+    opened.assert_read("app.js", script.as_bytes());
+    opened.assert_read("assets/cfg.json", b"{\"endpoint\":\"https://cfg.example.com\"}");
 }
