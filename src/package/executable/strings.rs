@@ -183,7 +183,7 @@ mod tests {
     #[test]
     fn lists_ascii_utf8_and_utf16_strings_once() {
         let mut bytes = b"\x00\x01https://t.example.com/v1\x00\xff\xfeunicode caf\xc3\xa9\x00".to_vec();
-        bytes.extend(b"https://t.example.com/v1\x00ab\x00");
+        bytes.extend(b"https://t.example.com/v1\x00ab\x00\x01\x01");
         bytes.extend("DO_NOT_TRACK".encode_utf16().flat_map(u16::to_le_bytes));
         let found = extract(&bytes);
         let listing = String::from_utf8(found.listing).unwrap();
