@@ -21,7 +21,7 @@ pub struct FileFindings {
     pub urls: Vec<(String, String)>,
     pub parsed: bool,
     /// Property names the file reads: another file's exports of these names run.
-    pub names_read: HashSet<String>,
+    pub names_read: rustc_hash::FxHashSet<String>,
     /// Findings that run only if another file reads an export; see [`Pending`].
     pub pending: Vec<Pending>,
 }

@@ -1,14 +1,16 @@
 //! The pipeline: input → members → classified files → analysis → [`Report`]. The CLI and the
 //! page both call [`scan`]; neither recomputes anything the report holds.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::clock::now_ms;
 use crate::files::{FileKind, classify, is_minified, native_format};
-use crate::findings::{FileFindings, analyze_file, endpoints, install_findings};
+use crate::findings::{FileFindings, Pending, analyze_file, endpoints, install_findings};
 use crate::package::metadata::{EntryKind, Manifest, read_manifests};
 use crate::package::{self, Limits, Member, PackageError, Sink};
 use crate::report::{ErrorEntry, FileEntry, PackageSummary, Report, Stage, Stats, Timings, Tool};
@@ -241,21 +243,30 @@ fn resolve_exports(sources: &[SourceFile], per_file: &mut [FileFindings], manife
         .filter_map(|e| e.file.as_deref())
         .collect();
     // How many files read each name: a file's own reads already count in its own liveness.
-    let mut readers: HashMap<String, usize> = HashMap::new();
+    let mut readers: FxHashMap<&str, usize> = FxHashMap::default();
     for file in per_file.iter() {
         for name in &file.names_read {
-            *readers.entry(name.clone()).or_default() += 1;
+            *readers.entry(name.as_str()).or_default() += 1;
         }
     }
-    for (source, file) in sources.iter().zip(per_file.iter_mut()) {
+    let mut runs = Vec::new();
+    for (index, (source, file)) in sources.iter().zip(per_file.iter()).enumerate() {
         let api = api_files.contains(source.path.as_str());
-        for pending in std::mem::take(&mut file.pending) {
-            let name = &pending.export;
-            let own = usize::from(file.names_read.contains(name));
-            let elsewhere = readers.get(name).copied().unwrap_or(0) > own;
+        for (pending, export) in file.pending.iter().enumerate() {
+            let own = usize::from(file.names_read.contains(&export.export));
+            let elsewhere = readers.get(export.export.as_str()).copied().unwrap_or(0) > own;
             if elsewhere || api {
-                file.findings[pending.index] = pending.if_read;
+                runs.push((index, pending));
             }
+        }
+    }
+    let mut pending: Vec<Vec<Option<Pending>>> = per_file
+        .iter_mut()
+        .map(|f| std::mem::take(&mut f.pending).into_iter().map(Some).collect())
+        .collect();
+    for (file, index) in runs {
+        if let Some(runs) = pending[file][index].take() {
+            per_file[file].findings[runs.index] = runs.if_read;
         }
     }
 }

@@ -2,7 +2,9 @@
 //! that runs refers to them. Each unit keeps one chain of references that makes it run, which
 //! is where a finding's path starts.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use oxc::ast::AstKind;
 use oxc::ast::ast::{
@@ -134,9 +136,9 @@ impl Liveness {
         let exported = exported_values(semantic);
         let mut owner = vec![NO_UNIT; nodes.len()];
         let mut units: Vec<Unit> = Vec::new();
-        let mut units_of: HashMap<SymbolId, Vec<u32>> = HashMap::new();
-        let mut exports_of: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut export_names = HashMap::new();
+        let mut units_of: HashMap<SymbolId, Vec<u32>> = HashMap::default();
+        let mut exports_of: HashMap<String, Vec<u32>> = HashMap::default();
+        let mut export_names = HashMap::default();
         for (id, node) in nodes.iter_enumerated() {
             let parent = nodes.parent_id(id);
             let inherited = if parent == id || parent.index() >= id.index() {
@@ -224,7 +226,7 @@ impl Liveness {
             }
         }
         if !exports_of.is_empty() {
-            let mut demand_of: HashMap<String, u32> = HashMap::new();
+            let mut demand_of: HashMap<String, u32> = HashMap::default();
             for node in nodes.iter() {
                 let Some(name) = read_name(semantic, node.id(), node.kind()) else {
                     continue;
@@ -233,30 +235,33 @@ impl Liveness {
                     continue;
                 };
                 let from = owner[node.id().index()];
-                if targets.contains(&from) {
+                // A re-export's getter reading its own name does not make it run.
+                if export_names.get(&from).is_some_and(|n| n == name.as_ref()) {
                     continue;
                 }
-                let demand = *demand_of.entry(name.into_owned()).or_insert_with(|| {
-                    let index = units.len() as u32;
-                    units.push(Unit {
-                        kind: UnitKind::Demand,
-                        node: node.id(),
-                        cause: None,
-                        referred: false,
-                        referrer: None,
-                        hangs_on: None,
-                    });
-                    edges.push(targets.iter().map(|&t| (t, node.id())).collect());
-                    index
-                });
-                link(&mut units, &mut edges, from, demand, node.id());
-                for &target in targets {
-                    let unit = &mut units[target as usize];
-                    unit.referred = true;
-                    if from != NO_UNIT {
-                        unit.referrer.get_or_insert(from);
+                let demand = match demand_of.get(name.as_ref()) {
+                    Some(&demand) => demand,
+                    None => {
+                        let index = units.len() as u32;
+                        units.push(Unit {
+                            kind: UnitKind::Demand,
+                            node: node.id(),
+                            cause: None,
+                            referred: false,
+                            referrer: None,
+                            hangs_on: None,
+                        });
+                        edges.push(targets.iter().map(|&t| (t, node.id())).collect());
+                        for &target in targets {
+                            let unit = &mut units[target as usize];
+                            unit.referred = true;
+                            unit.referrer = (from != NO_UNIT).then_some(from);
+                        }
+                        demand_of.insert(name.into_owned(), index);
+                        index
                     }
-                }
+                };
+                link(&mut units, &mut edges, from, demand, node.id());
             }
         }
         let roots: Vec<u32> = (0..units.len() as u32)
@@ -545,8 +550,8 @@ fn exported_values(semantic: &Semantic<'_>) -> HashMap<NodeId, String> {
     let scoping = semantic.scoping();
     let symbol_of =
         |id: &IdentifierReference<'_>| id.reference_id.get().and_then(|r| scoping.get_reference(r).symbol_id());
-    let mut exports: HashSet<SymbolId> = HashSet::new();
-    let mut wrapped: HashMap<SymbolId, Vec<SymbolId>> = HashMap::new();
+    let mut exports: HashSet<SymbolId> = HashSet::default();
+    let mut wrapped: HashMap<SymbolId, Vec<SymbolId>> = HashMap::default();
     for node in nodes.iter() {
         let AstKind::CallExpression(call) = node.kind() else {
             continue;
@@ -589,7 +594,9 @@ fn exported_values(semantic: &Semantic<'_>) -> HashMap<NodeId, String> {
         Expression::StaticMemberExpression(m) => m.property.name == "exports",
         _ => false,
     };
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
+    // Whether each object literal seen is all getters, worked out once per object.
+    let mut all_getters: HashMap<NodeId, bool> = HashMap::default();
     for (id, node) in nodes.iter_enumerated() {
         let parent = nodes.parent_id(id);
         if parent == id {
@@ -628,9 +635,11 @@ fn exported_values(semantic: &Semantic<'_>) -> HashMap<NodeId, String> {
                 // __export(ns, {P: () => value, …}): every property a getter
                 if let [Argument::Identifier(_), Argument::ObjectExpression(o)] = call.arguments.as_slice()
                     && o.span == literal.span
-                    && literal.properties.iter().all(|p| {
-                        matches!(p, ObjectPropertyKind::ObjectProperty(p)
-                            if matches!(&p.value, Expression::ArrowFunctionExpression(f) if f.is_expression()))
+                    && *all_getters.entry(object).or_insert_with(|| {
+                        literal.properties.iter().all(|p| {
+                            matches!(p, ObjectPropertyKind::ObjectProperty(p)
+                                if matches!(&p.value, Expression::ArrowFunctionExpression(f) if f.is_expression()))
+                        })
                     })
                     && let Some(key) = key
                 {
@@ -680,7 +689,7 @@ fn read_name<'a>(semantic: &Semantic<'a>, node: NodeId, kind: AstKind<'a>) -> Op
 /// reads the other file's ESM exports, which are roots anyway, never its CommonJS exports.
 pub fn names_read(semantic: &Semantic<'_>) -> HashSet<String> {
     let nodes = semantic.nodes();
-    let mut names = HashSet::new();
+    let mut names = HashSet::default();
     for node in nodes.iter() {
         if let AstKind::StaticMemberExpression(m) = node.kind()
             && is_dynamic_import(&m.object)

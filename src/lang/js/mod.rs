@@ -6,7 +6,6 @@ mod flow;
 mod liveness;
 mod resolve;
 
-use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use oxc::allocator::Allocator;
@@ -50,7 +49,7 @@ pub struct Analysis {
     /// False when the parser gave up and only a lexical scan of literals was possible.
     pub parsed: bool,
     /// Property names the file reads (for other files' exports).
-    pub names_read: HashSet<String>,
+    pub names_read: rustc_hash::FxHashSet<String>,
 }
 
 /// Analyses one JavaScript or TypeScript file.
