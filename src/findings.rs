@@ -8,8 +8,8 @@ use crate::lang::facts::{FactKind, Flow};
 use crate::lang::js::{self, Detection};
 use crate::package::metadata::Manifest;
 use crate::report::{
-    Category, Consequence, Endpoint, EndpointClass, ErrorEntry, Finding, PathStep, Reachability, RunStatus, Severity,
-    Span, Stage,
+    Category, Consequence, Endpoint, EndpointClass, ErrorEntry, Finding, Guard, PathStep, Reachability, RunStatus,
+    Severity, Span, Stage,
 };
 use crate::rules::RuleSet;
 
@@ -233,7 +233,18 @@ fn finding(
                 }
             })
             .collect(),
-        guards: Vec::new(),
+        guards: flow
+            .guards
+            .iter()
+            .map(|guard| Guard {
+                switch: guard.switch.clone(),
+                kind: guard.kind.to_string(),
+                disables: guard.disables,
+                file: path.to_string(),
+                span: guard.span,
+                line: lines.locate(guard.span.start).0,
+            })
+            .collect(),
     }
 }
 

@@ -148,6 +148,21 @@ fn render_findings(report: &Report, out: &mut String) {
             if let Some(path) = path_line(finding) {
                 let _ = writeln!(out, "           path: {}", one_line(&path, 200));
             }
+            if !finding.guards.is_empty() {
+                let switches: Vec<String> = finding
+                    .guards
+                    .iter()
+                    .map(|g| {
+                        let effect = if g.disables { "stops it" } else { "does not stop it" };
+                        format!("{} ({}, {effect})", g.switch, g.kind)
+                    })
+                    .collect();
+                let _ = writeln!(out, "           opt-out: {}", switches.join(", "));
+            } else if finding.consequence == Some(crate::report::Consequence::Sent)
+                && finding.reachability.status == RunStatus::Reachable
+            {
+                let _ = writeln!(out, "           opt-out: no switch on its path");
+            }
         }
     }
     if quiet > 0 {

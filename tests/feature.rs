@@ -546,6 +546,46 @@ fn exports_read_by_another_file_run() {
     assert_eq!(network.severity, Severity::Medium);
 }
 
+/// Opt-out switches on the path: an early return on `DO_NOT_TRACK` or a tool's own switch stops
+/// the event with the host name; the crash handler checks nothing; the usage ping runs only
+/// while a setting is on.
+#[test]
+fn guards_name_the_switches_that_stop_a_path() {
+    let report = scan_file("guards/index.js");
+    let text = fixture_text("guards/index.js");
+    let file = "index.js";
+
+    let host = finding_at(&report, "TT-ID-001", file, &text, "os.hostname()");
+    assert_eq!(host.consequence, Some(Consequence::Sent));
+    let switches: Vec<(&str, &str, bool)> = host
+        .guards
+        .iter()
+        .map(|g| (g.switch.as_str(), g.kind.as_str(), g.disables))
+        .collect();
+    assert_eq!(
+        switches,
+        [("DO_NOT_TRACK", "env", true), ("MYTOOL_DISABLE_TELEMETRY", "env", true)],
+        "{host:#?}"
+    );
+    assert_eq!(host.guards[0].line, 1);
+
+    let user = finding_at(&report, "TT-ID-002", file, &text, "os.userInfo().username");
+    assert_eq!(user.consequence, Some(Consequence::Sent));
+    assert!(
+        user.guards.is_empty(),
+        "the crash report checks no switch: {:#?}",
+        user.guards
+    );
+
+    let mac = finding_at(&report, "TT-ID-003", file, &text, "os.networkInterfaces()");
+    let switches: Vec<(&str, &str, bool)> = mac
+        .guards
+        .iter()
+        .map(|g| (g.switch.as_str(), g.kind.as_str(), g.disables))
+        .collect();
+    assert_eq!(switches, [("usageStatisticsEnabled", "setting", true)], "{mac:#?}");
+}
+
 // --- consequences ------------------------------------------------------------------------------
 
 /// The same time-zone read, three fates: shown to the user (local, low), compared with a region

@@ -65,6 +65,8 @@ pub struct Flow {
     /// An export nothing in the file reads, through which alone the site runs: whether it runs
     /// depends on whether another file of the package reads that name.
     pub unless_read: Option<String>,
+    /// Opt-out switches tested on the way from the entry to the detection and on to the sink.
+    pub guards: Vec<GuardFact>,
     /// The code path: from where the file starts running, through the calls that reach the site,
     /// the site itself, then where the value goes (the sink or branch last).
     pub steps: Vec<Step>,
@@ -85,4 +87,18 @@ pub struct Step {
     pub span: Span,
     /// One line on what happens here.
     pub note: String,
+}
+
+/// An opt-out switch tested by a condition on a path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GuardFact {
+    /// The environment variable or setting name.
+    pub switch: String,
+    /// `env` or `setting`.
+    pub kind: &'static str,
+    /// Whether opting out with the switch stops the code (false: the condition mentions the
+    /// switch but another operand can still let the code run, or it runs only when opted out).
+    pub disables: bool,
+    /// Where the switch is read in the condition.
+    pub span: Span,
 }

@@ -349,7 +349,7 @@ impl Liveness {
     /// The steps from where the file starts running to the unit around `node`: the top-level
     /// code or export that starts it, then each call. Empty for top-level code and for code that
     /// never runs.
-    pub fn steps_to(&self, semantic: &Semantic<'_>, node: NodeId) -> Vec<Step> {
+    pub fn steps_to(&self, semantic: &Semantic<'_>, node: NodeId) -> Vec<(NodeId, Step)> {
         let mut steps = Vec::new();
         let mut unit = self.owner.get(node.index()).copied().unwrap_or(NO_UNIT);
         for _ in 0..MAX_CALL_STEPS {
@@ -364,21 +364,17 @@ impl Liveness {
             match current.cause {
                 None => return Vec::new(),
                 Some(Cause::TopLevel(at)) => {
-                    steps.push(step_at(
-                        semantic,
-                        "entry",
-                        at,
-                        format!("top-level code {}", reaches(at)),
-                    ));
+                    let step = step_at(semantic, "entry", at, format!("top-level code {}", reaches(at)));
+                    steps.push((at, step));
                     break;
                 }
                 Some(Cause::Export) => {
                     let note = "exported from the module: runs when an importer uses it".to_string();
-                    steps.push(step_at(semantic, "entry", current.node, note));
+                    steps.push((current.node, step_at(semantic, "entry", current.node, note)));
                     break;
                 }
                 Some(Cause::From(caller, at)) => {
-                    steps.push(step_at(semantic, "call", at, reaches(at)));
+                    steps.push((at, step_at(semantic, "call", at, reaches(at))));
                     unit = caller;
                 }
             }

@@ -3,6 +3,7 @@
 //! tree is still alive. Nothing arena-bound leaves this module.
 
 mod flow;
+mod guards;
 mod liveness;
 mod resolve;
 
@@ -17,9 +18,10 @@ use oxc::span::{GetSpan, SourceType};
 use regex::Regex;
 
 use self::flow::{Flows, Hop, Trail, library_of};
+use self::guards::guards;
 use self::liveness::{Liveness, names_read, step_at};
 use self::resolve::{Resolver, string_value};
-use crate::lang::facts::{Fact, FactKind, Flow};
+use crate::lang::facts::{Fact, FactKind, Flow, Step};
 use crate::report::{Consequence, Reachability, RunStatus, Span};
 use crate::rules::RuleSet;
 
@@ -178,7 +180,12 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     _ => flows.consequence(node, false, &mut trail),
                 };
                 let (reachability, unless_read) = liveness.reachability(self.semantic, node);
-                let mut steps = liveness.steps_to(self.semantic, node);
+                let upstream = liveness.steps_to(self.semantic, node);
+                let mut guarded: Vec<NodeId> = upstream.iter().map(|(at, _)| *at).collect();
+                guarded.push(node);
+                guarded.extend(trail.hops.iter().map(|hop| hop.node));
+                let guards = guards(self.semantic, &self.resolver, &guarded);
+                let mut steps: Vec<Step> = upstream.into_iter().map(|(_, step)| step).collect();
                 let mut detection = step_at(self.semantic, "detection", node, describe(&fact));
                 detection.span = fact.span;
                 steps.push(detection);
@@ -193,6 +200,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     names: trail.names,
                     reachability,
                     unless_read,
+                    guards,
                     steps,
                     library: library_of(self.semantic, node),
                 };
@@ -555,6 +563,7 @@ fn lexical_scan(source: &str, rules: &RuleSet) -> Analysis {
             reason: Some("the file could not be parsed".into()),
         },
         unless_read: None,
+        guards: Vec::new(),
         steps: Vec::new(),
         library: None,
     };
