@@ -96,6 +96,12 @@ pub fn to_sarif(report: &Report, rules: &RuleSet) -> Value {
                     "consequence": f.consequence,
                     "reachability": f.reachability.status,
                     "reachabilityReason": f.reachability.reason,
+                    "guards": f.guards.iter().map(|g| json!({
+                        "switch": g.switch,
+                        "kind": g.kind,
+                        "disables": g.disables,
+                        "line": g.line,
+                    })).collect::<Vec<_>>(),
                 },
             })
         })
