@@ -8,8 +8,8 @@ use crate::lang::facts::{FactKind, Flow};
 use crate::lang::js::{self, Detection};
 use crate::package::metadata::Manifest;
 use crate::report::{
-    Category, Consequence, Endpoint, EndpointClass, ErrorEntry, Finding, Guard, PathStep, Reachability, RunStatus,
-    Severity, Span, Stage,
+    Category, Consequence, Endpoint, EndpointClass, ErrorEntry, Finding, Guard, OptOut, PathStep, Reachability,
+    RunStatus, SendRef, Severity, Span, Stage,
 };
 use crate::rules::RuleSet;
 
@@ -297,6 +297,59 @@ pub fn install_findings<'a>(
         }
     }
     out
+}
+
+/// The opt-out table: every switch some path tests, the sends of data it stops and those it
+/// does not. A send is a finding that runs and whose value is sent (telemetry, identity or
+/// region data leaving the machine).
+pub fn opt_out_audit(findings: &[Finding]) -> Vec<OptOut> {
+    let sends: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| {
+            f.consequence == Some(Consequence::Sent)
+                && f.reachability.status == RunStatus::Reachable
+                && matches!(f.category, Category::Telemetry | Category::Identity | Category::Region)
+        })
+        .collect();
+    let mut switches: BTreeMap<(String, String), ()> = BTreeMap::new();
+    for finding in findings {
+        for guard in finding.guards.iter().filter(|g| g.disables) {
+            switches.insert((guard.switch.clone(), guard.kind.clone()), ());
+        }
+    }
+    let reference = |f: &Finding| SendRef {
+        rule: f.rule.clone(),
+        category: f.category,
+        title: f.title.clone(),
+        file: f.file.clone(),
+        line: f.line,
+        fingerprint: f.fingerprint.clone(),
+    };
+    switches
+        .into_keys()
+        .filter_map(|(switch, kind)| {
+            let (stops, does_not_stop): (Vec<&Finding>, Vec<&Finding>) = sends
+                .iter()
+                .partition(|f| f.guards.iter().any(|g| g.disables && g.switch == switch));
+            // A switch that stops none of these sends is listed only when it is meant to
+            // (its name is about telemetry): then that it stops nothing is the news.
+            (!stops.is_empty() || about_telemetry(&switch)).then(|| OptOut {
+                stops: stops.into_iter().map(reference).collect(),
+                does_not_stop: does_not_stop.into_iter().map(reference).collect(),
+                switch,
+                kind,
+            })
+        })
+        .collect()
+}
+
+fn about_telemetry(switch: &str) -> bool {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"(?i)(telemetry|track|analytic|usage|statistic|error_?report|crash|nonessential|metric)")
+            .expect("valid")
+    })
+    .is_match(switch)
 }
 
 /// The endpoints table: every URL host, with the files and findings that mention it.

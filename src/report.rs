@@ -22,6 +22,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Every URL and host the code mentions, deduplicated and classified.
     pub endpoints: Vec<Endpoint>,
+    /// Each opt-out switch found on a path: the sends it stops and the ones it does not.
+    pub opt_outs: Vec<OptOut>,
     /// Problems reading the input: damaged archives, limits reached, unparsable files.
     pub errors: Vec<ErrorEntry>,
     pub stats: Stats,
@@ -273,6 +275,30 @@ impl Reachability {
             reason: None,
         }
     }
+}
+
+/// One opt-out switch and what setting it does: which data-carrying sends it stops and which
+/// still leave (each listed send has its path in `findings`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct OptOut {
+    pub switch: String,
+    /// `env` or `setting`.
+    pub kind: String,
+    /// Sends (findings whose value is sent and that run) on whose path the switch stops them.
+    pub stops: Vec<SendRef>,
+    /// Sends that run with the switch set: no condition on their path tests it.
+    pub does_not_stop: Vec<SendRef>,
+}
+
+/// A finding referred to from the opt-out table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SendRef {
+    pub rule: String,
+    pub category: Category,
+    pub title: String,
+    pub file: String,
+    pub line: u32,
+    pub fingerprint: String,
 }
 
 /// How a URL or host is used.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::now_ms;
 use crate::files::{FileKind, classify, is_minified, native_format};
-use crate::findings::{FileFindings, Pending, analyze_file, endpoints, install_findings};
+use crate::findings::{FileFindings, Pending, analyze_file, endpoints, install_findings, opt_out_audit};
 use crate::package::metadata::{EntryKind, Manifest, read_manifests};
 use crate::package::{self, Limits, Member, PackageError, Sink};
 use crate::report::{ErrorEntry, FileEntry, PackageSummary, Report, Stage, Stats, Timings, Tool};
@@ -195,6 +195,7 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
         urls.extend(result.urls);
     }
     let endpoints = endpoints(&urls, &findings);
+    let opt_outs = opt_out_audit(&findings);
     progress(Progress {
         phase: Phase::Done,
         files: files.len() as u64,
@@ -219,6 +220,7 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
         files,
         findings,
         endpoints,
+        opt_outs,
         errors,
     }
 }

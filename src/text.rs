@@ -33,6 +33,7 @@ pub fn render(report: &Report) -> String {
         }
     }
     render_findings(report, &mut out);
+    render_opt_outs(report, &mut out);
     if !report.endpoints.is_empty() {
         let _ = writeln!(out, "\nEndpoints ({}):", report.endpoints.len());
         for endpoint in report
@@ -175,6 +176,36 @@ fn render_findings(report: &Report, out: &mut String) {
             out,
             "\n({quiet} informational findings not shown, {never} of them in code that never runs; see --format json)"
         );
+    }
+}
+
+/// The opt-out table: per switch, what it stops and what still leaves when it is set.
+fn render_opt_outs(report: &Report, out: &mut String) {
+    if report.opt_outs.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nOpt-out switches ({}):", report.opt_outs.len());
+    for opt_out in &report.opt_outs {
+        let _ = writeln!(
+            out,
+            "  {} ({}): stops {} send{}; {} still leave{}",
+            opt_out.switch,
+            opt_out.kind,
+            opt_out.stops.len(),
+            if opt_out.stops.len() == 1 { "" } else { "s" },
+            opt_out.does_not_stop.len(),
+            if opt_out.does_not_stop.is_empty() { "" } else { ":" },
+        );
+        for send in opt_out.does_not_stop.iter().take(8) {
+            let _ = writeln!(out, "      {} {}:{}  {}", send.rule, send.file, send.line, send.title);
+        }
+        if opt_out.does_not_stop.len() > 8 {
+            let _ = writeln!(
+                out,
+                "      … {} more (see --format json)",
+                opt_out.does_not_stop.len() - 8
+            );
+        }
     }
 }
 

@@ -586,6 +586,46 @@ fn guards_name_the_switches_that_stop_a_path() {
     assert_eq!(switches, [("usageStatisticsEnabled", "setting", true)], "{mac:#?}");
 }
 
+/// A switch honoured on one way to a send but not on another: `start` returns early on
+/// `DO_NOT_TRACK`, `shutdown` posts the same machine data unconditionally. The finding must not
+/// claim the switch stops it, and the opt-out table must list it among what still leaves.
+#[test]
+fn a_switch_with_a_way_round_it_does_not_stop_the_send() {
+    let report = scan_file("guards/escape.js");
+    let text = fixture_text("guards/escape.js");
+    let mac = finding_at(&report, "TT-ID-003", "escape.js", &text, "os.networkInterfaces()");
+    assert_eq!(mac.consequence, Some(Consequence::Sent));
+    assert!(mac.guards.iter().all(|g| !g.disables), "{:#?}", mac.guards);
+
+    let table = report
+        .opt_outs
+        .iter()
+        .find(|o| o.switch == "DO_NOT_TRACK")
+        .unwrap_or_else(|| panic!("no DO_NOT_TRACK in {:#?}", report.opt_outs));
+    assert_eq!(table.kind, "env");
+    assert!(
+        table.does_not_stop.iter().any(|s| s.fingerprint == mac.fingerprint),
+        "{table:#?}"
+    );
+    assert!(table.stops.iter().all(|s| s.fingerprint != mac.fingerprint));
+
+    // In the first fixture every way to the host-name event passes the switch.
+    let guarded = scan_file("guards/index.js");
+    let text = fixture_text("guards/index.js");
+    let host = finding_at(&guarded, "TT-ID-001", "index.js", &text, "os.hostname()");
+    let table = guarded
+        .opt_outs
+        .iter()
+        .find(|o| o.switch == "DO_NOT_TRACK")
+        .expect("listed");
+    assert!(
+        table.stops.iter().any(|s| s.fingerprint == host.fingerprint),
+        "{table:#?}"
+    );
+    let user = finding_at(&guarded, "TT-ID-002", "index.js", &text, "os.userInfo().username");
+    assert!(table.does_not_stop.iter().any(|s| s.fingerprint == user.fingerprint));
+}
+
 // --- consequences ------------------------------------------------------------------------------
 
 /// The same time-zone read, three fates: shown to the user (local, low), compared with a region

@@ -2,6 +2,8 @@
 //! start of a path and its detection or sink (`if (process.env.DO_NOT_TRACK) return;`,
 //! `if (settings.telemetryEnabled) send(…)`), and whether setting the switch stops the path.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use oxc::ast::AstKind;
@@ -9,7 +11,9 @@ use oxc::ast::ast::{BinaryOperator, Expression, LogicalOperator, Statement, Unar
 use oxc::semantic::{NodeId, Semantic};
 use oxc::span::GetSpan;
 use regex::Regex;
+use rustc_hash::FxHashMap;
 
+use super::liveness::Liveness;
 use super::resolve::Resolver;
 use crate::lang::facts::GuardFact;
 use crate::report::Span;
@@ -37,75 +41,145 @@ fn opt_out_when_cleared() -> &'static Regex {
 /// How much of a path's code around each node is searched for conditions.
 const MAX_ANCESTORS: usize = 64;
 
-/// The switches tested by conditions that decide whether the code at each of `nodes` runs:
-/// branches around it in its function and `if (…) return` before it.
-pub fn guards(semantic: &Semantic<'_>, resolver: &Resolver<'_, '_>, nodes: &[NodeId]) -> Vec<GuardFact> {
-    let tree = semantic.nodes();
-    let mut out: Vec<GuardFact> = Vec::new();
-    for &node in nodes {
-        let mut child = node;
-        for ancestor in tree.ancestor_ids(node).take(MAX_ANCESTORS) {
-            let here = tree.kind(child).span();
-            match tree.kind(ancestor) {
-                AstKind::IfStatement(s) if s.consequent.span() == here => switches(resolver, &s.test, true, &mut out),
-                AstKind::IfStatement(s) if s.alternate.as_ref().is_some_and(|a| a.span() == here) => {
-                    switches(resolver, &s.test, false, &mut out);
-                }
-                AstKind::ConditionalExpression(c) if c.consequent.span() == here => {
-                    switches(resolver, &c.test, true, &mut out);
-                }
-                AstKind::ConditionalExpression(c) if c.alternate.span() == here => {
-                    switches(resolver, &c.test, false, &mut out);
-                }
-                AstKind::LogicalExpression(l) if l.right.span() == here => match l.operator {
-                    LogicalOperator::And => switches(resolver, &l.left, true, &mut out),
-                    LogicalOperator::Or => switches(resolver, &l.left, false, &mut out),
-                    LogicalOperator::Coalesce => {}
-                },
-                AstKind::FunctionBody(body) => early_returns(resolver, &body.statements, here, &mut out),
-                AstKind::BlockStatement(block) => early_returns(resolver, &block.body, here, &mut out),
-                AstKind::Program(program) => early_returns(resolver, &program.body, here, &mut out),
-                _ => {}
-            }
-            if matches!(
-                tree.kind(ancestor),
-                AstKind::Function(_) | AstKind::ArrowFunctionExpression(_)
-            ) {
-                // The caller's conditions are found from its call site, another of `nodes`.
-                break;
-            }
-            child = ancestor;
-        }
-    }
-    out.sort_by_key(|g| g.span.start);
-    out.dedup_by(|a, b| a.span == b.span && a.switch == b.switch);
-    out
+/// Finds the switches that decide whether code runs, remembering what each condition and each
+/// block's early returns test: a bundle asks this for every reference between functions.
+pub struct GuardIndex<'s, 'a> {
+    semantic: &'s Semantic<'a>,
+    resolver: &'s Resolver<'s, 'a>,
+    /// Per condition (node and which side the code is on): the switches it tests.
+    conditions: RefCell<FxHashMap<(NodeId, bool), Rc<[GuardFact]>>>,
+    /// Per block: its `if (…) return` statements, by end offset, with their switches.
+    early: RefCell<FxHashMap<NodeId, Rc<[(u32, GuardFact)]>>>,
 }
 
-/// `if (T) return;` (or `throw`) before the statement at `here`: what follows runs when T is false.
-fn early_returns(
-    resolver: &Resolver<'_, '_>,
-    statements: &[Statement<'_>],
-    here: oxc::span::Span,
-    out: &mut Vec<GuardFact>,
-) {
-    for statement in statements {
-        if statement.span().start >= here.start {
-            break;
+impl<'s, 'a> GuardIndex<'s, 'a> {
+    pub fn new(semantic: &'s Semantic<'a>, resolver: &'s Resolver<'s, 'a>) -> Self {
+        Self {
+            semantic,
+            resolver,
+            conditions: RefCell::default(),
+            early: RefCell::default(),
         }
-        if let Statement::IfStatement(s) = statement
-            && s.alternate.is_none()
-            && exits(&s.consequent)
-        {
-            switches(resolver, &s.test, false, out);
+    }
+
+    /// Every switch some condition in the file tests, with the first place it is read.
+    pub fn switches_in_file(&self) -> Vec<GuardFact> {
+        let mut found: Vec<GuardFact> = Vec::new();
+        for node in self.semantic.nodes().iter() {
+            let test = match node.kind() {
+                AstKind::IfStatement(s) => &s.test,
+                AstKind::ConditionalExpression(c) => &c.test,
+                AstKind::LogicalExpression(l) => &l.left,
+                _ => continue,
+            };
+            let mut here = Vec::new();
+            switches(self.resolver, test, true, &mut here);
+            for guard in here {
+                if !found.iter().any(|g| g.switch == guard.switch) {
+                    found.push(guard);
+                }
+            }
         }
+        found
+    }
+
+    /// The switches tested by conditions that decide whether the code at each of `nodes` runs:
+    /// branches around it in its function and `if (…) return` before it.
+    pub fn at(&self, nodes: &[NodeId]) -> Vec<GuardFact> {
+        let tree = self.semantic.nodes();
+        let mut out: Vec<GuardFact> = Vec::new();
+        for &node in nodes {
+            let mut child = node;
+            for ancestor in tree.ancestor_ids(node).take(MAX_ANCESTORS) {
+                let here = tree.kind(child).span();
+                match tree.kind(ancestor) {
+                    AstKind::IfStatement(s) if s.consequent.span() == here => {
+                        out.extend_from_slice(&self.condition(ancestor, &s.test, true));
+                    }
+                    AstKind::IfStatement(s) if s.alternate.as_ref().is_some_and(|a| a.span() == here) => {
+                        out.extend_from_slice(&self.condition(ancestor, &s.test, false));
+                    }
+                    AstKind::ConditionalExpression(c) if c.consequent.span() == here => {
+                        out.extend_from_slice(&self.condition(ancestor, &c.test, true));
+                    }
+                    AstKind::ConditionalExpression(c) if c.alternate.span() == here => {
+                        out.extend_from_slice(&self.condition(ancestor, &c.test, false));
+                    }
+                    AstKind::LogicalExpression(l) if l.right.span() == here => match l.operator {
+                        LogicalOperator::And => out.extend_from_slice(&self.condition(ancestor, &l.left, true)),
+                        LogicalOperator::Or => out.extend_from_slice(&self.condition(ancestor, &l.left, false)),
+                        LogicalOperator::Coalesce => {}
+                    },
+                    AstKind::FunctionBody(body) => self.early_returns(ancestor, &body.statements, here, &mut out),
+                    AstKind::BlockStatement(block) => self.early_returns(ancestor, &block.body, here, &mut out),
+                    AstKind::Program(program) => self.early_returns(ancestor, &program.body, here, &mut out),
+                    _ => {}
+                }
+                if matches!(
+                    tree.kind(ancestor),
+                    AstKind::Function(_) | AstKind::ArrowFunctionExpression(_)
+                ) {
+                    // The caller's conditions are found from its call site, another of `nodes`.
+                    break;
+                }
+                child = ancestor;
+            }
+        }
+        out.sort_by_key(|g| g.span.start);
+        out.dedup_by(|a, b| a.span == b.span && a.switch == b.switch);
+        out
+    }
+
+    fn condition(&self, at: NodeId, test: &Expression<'_>, runs_when: bool) -> Rc<[GuardFact]> {
+        if let Some(known) = self.conditions.borrow().get(&(at, runs_when)) {
+            return known.clone();
+        }
+        let mut found = Vec::new();
+        switches(self.resolver, test, runs_when, &mut found);
+        let found: Rc<[GuardFact]> = found.into();
+        self.conditions.borrow_mut().insert((at, runs_when), found.clone());
+        found
+    }
+
+    /// `if (T) return;` (or `throw`) before the statement at `here`: what follows runs when T
+    /// is false.
+    fn early_returns(
+        &self,
+        block: NodeId,
+        statements: &[Statement<'_>],
+        here: oxc::span::Span,
+        out: &mut Vec<GuardFact>,
+    ) {
+        let known = self.early.borrow().get(&block).cloned();
+        let exits = known.unwrap_or_else(|| {
+            let mut exits = Vec::new();
+            for statement in statements {
+                if let Statement::IfStatement(s) = statement
+                    && s.alternate.is_none()
+                    && exits_always(&s.consequent)
+                {
+                    let mut found = Vec::new();
+                    switches(self.resolver, &s.test, false, &mut found);
+                    exits.extend(found.into_iter().map(|g| (statement.span().end, g)));
+                }
+            }
+            let exits: Rc<[(u32, GuardFact)]> = exits.into();
+            self.early.borrow_mut().insert(block, exits.clone());
+            exits
+        });
+        out.extend(
+            exits
+                .iter()
+                .take_while(|(end, _)| *end <= here.start)
+                .map(|(_, guard)| guard.clone()),
+        );
     }
 }
 
-fn exits(statement: &Statement<'_>) -> bool {
+fn exits_always(statement: &Statement<'_>) -> bool {
     match statement {
         Statement::ReturnStatement(_) | Statement::ThrowStatement(_) => true,
-        Statement::BlockStatement(b) => b.body.last().is_some_and(exits),
+        Statement::BlockStatement(b) => b.body.last().is_some_and(exits_always),
         _ => false,
     }
 }
@@ -198,4 +272,91 @@ fn switch_of(resolver: &Resolver<'_, '_>, expr: &Expression<'_>) -> Option<(Stri
         .next()
         .filter(|l| !l.is_empty() && !l.ends_with(')'))?;
     (chain.contains('.') || last.len() > 3).then(|| (last.to_string(), "setting"))
+}
+
+/// The switches a file tests and, for each, which units still run when it is set: a switch
+/// stops a finding when every way to it passes a condition the switch turns off, not only the
+/// way its path shows.
+pub struct Switches {
+    switches: Vec<GuardFact>,
+    /// Units that run at all.
+    runs: Vec<bool>,
+    /// Per switch, units that still run with it set.
+    runs_with: Vec<Vec<bool>>,
+}
+
+impl Switches {
+    pub fn compute(index: &GuardIndex<'_, '_>, liveness: &Liveness) -> Self {
+        let switches: Vec<GuardFact> = index
+            .switches_in_file()
+            .into_iter()
+            .filter(|g| opt_out_when_set().is_match(&g.switch) || opt_out_when_cleared().is_match(&g.switch))
+            .collect();
+        let runs = liveness.reached_without(|_| false);
+        if switches.is_empty() {
+            return Self {
+                switches,
+                runs,
+                runs_with: Vec::new(),
+            };
+        }
+        let mut blocked: FxHashMap<NodeId, Vec<usize>> = FxHashMap::default();
+        for at in liveness.references() {
+            let stopped_by: Vec<usize> = index
+                .at(&[at])
+                .iter()
+                .filter(|g| g.disables)
+                .filter_map(|g| switches.iter().position(|s| s.switch == g.switch))
+                .collect();
+            if !stopped_by.is_empty() {
+                blocked.insert(at, stopped_by);
+            }
+        }
+        let runs_with = (0..switches.len())
+            .map(|i| liveness.reached_without(|at| blocked.get(&at).is_some_and(|ids| ids.contains(&i))))
+            .collect();
+        Self {
+            switches,
+            runs,
+            runs_with,
+        }
+    }
+
+    /// The switches for one finding: those that stop it (every way to its unit is cut, or a
+    /// condition around the site or its sink turns it off), and those its path passes that do
+    /// not stop it because another way runs it anyway. `path` are the nodes of its path,
+    /// `local` the site and the nodes its value flows through.
+    pub fn guards(
+        &self,
+        index: &GuardIndex<'_, '_>,
+        unit: Option<u32>,
+        path: &[NodeId],
+        local: &[NodeId],
+    ) -> Vec<GuardFact> {
+        if self.switches.is_empty() {
+            return Vec::new();
+        }
+        let on_path = index.at(path);
+        let around = index.at(local);
+        let mut out = Vec::new();
+        for (i, switch) in self.switches.iter().enumerate() {
+            let cut = unit.is_some_and(|u| self.runs[u as usize] && !self.runs_with[i][u as usize]);
+            let stopping = |g: &&GuardFact| g.disables && g.switch == switch.switch;
+            let here = around.iter().find(stopping);
+            if cut || here.is_some() {
+                let at = on_path.iter().find(stopping).or(here).unwrap_or(switch);
+                out.push(GuardFact {
+                    disables: true,
+                    ..at.clone()
+                });
+            } else if let Some(passed) = on_path.iter().find(|g| g.switch == switch.switch) {
+                out.push(GuardFact {
+                    disables: false,
+                    ..passed.clone()
+                });
+            }
+        }
+        out.sort_by_key(|g| g.span.start);
+        out
+    }
 }

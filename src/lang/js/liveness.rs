@@ -126,6 +126,8 @@ fn propagate(units: &mut [Unit], edges: &[Vec<(u32, NodeId)>], roots: Vec<u32>) 
 pub struct Liveness {
     owner: Vec<u32>,
     units: Vec<Unit>,
+    /// For each unit, the units its code refers to and where.
+    edges: Vec<Vec<(u32, NodeId)>>,
     /// The property name of each export unit.
     export_names: HashMap<u32, String>,
 }
@@ -281,8 +283,52 @@ impl Liveness {
         Self {
             owner,
             units,
+            edges,
             export_names,
         }
+    }
+
+    /// The unit around `node`, if any (top-level code has none).
+    pub fn unit_of(&self, node: NodeId) -> Option<u32> {
+        self.owner.get(node.index()).copied().filter(|&u| u != NO_UNIT)
+    }
+
+    /// Every reference from one unit to another (or from top-level code), where it is made.
+    pub fn references(&self) -> impl Iterator<Item = NodeId> + '_ {
+        let roots = self.units.iter().filter_map(|u| match u.cause {
+            Some(Cause::TopLevel(at)) => Some(at),
+            _ => None,
+        });
+        self.edges.iter().flatten().map(|&(_, at)| at).chain(roots)
+    }
+
+    /// Which units still run when the references for which `blocked` holds are cut (those a
+    /// switch stops): a breadth-first walk from the same roots that avoids them.
+    pub fn reached_without(&self, blocked: impl Fn(NodeId) -> bool) -> Vec<bool> {
+        let mut reached = vec![false; self.units.len()];
+        let mut queue: VecDeque<u32> = VecDeque::new();
+        for (index, unit) in self.units.iter().enumerate() {
+            let root = match unit.cause {
+                Some(Cause::TopLevel(at)) => !blocked(at),
+                Some(Cause::Export) => true,
+                _ => false,
+            };
+            if root {
+                reached[index] = true;
+                queue.push_back(index as u32);
+            }
+        }
+        while let Some(u) = queue.pop_front() {
+            // References into a demand were checked where the name is read.
+            let demand = self.units[u as usize].kind == UnitKind::Demand;
+            for &(v, at) in &self.edges[u as usize] {
+                if !reached[v as usize] && (demand || !blocked(at)) {
+                    reached[v as usize] = true;
+                    queue.push_back(v);
+                }
+            }
+        }
+        reached
     }
 
     /// How a unit is named in reasons and paths: `name` or `name` (readable), or the export.

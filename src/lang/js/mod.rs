@@ -18,7 +18,7 @@ use oxc::span::{GetSpan, SourceType};
 use regex::Regex;
 
 use self::flow::{Flows, Hop, Trail, library_of};
-use self::guards::guards;
+use self::guards::{GuardIndex, Switches};
 use self::liveness::{Liveness, names_read, step_at};
 use self::resolve::{Resolver, string_value};
 use crate::lang::facts::{Fact, FactKind, Flow, Step};
@@ -148,6 +148,8 @@ impl<'s, 'a> Extractor<'s, 'a> {
         if !matched.is_empty() {
             let liveness = Liveness::compute(self.semantic);
             let flows = Flows::new(self.semantic, &self.resolver, self.source);
+            let index = GuardIndex::new(self.semantic, &self.resolver);
+            let switches = Switches::compute(&index, &liveness);
             for (fact, node, rules) in matched {
                 let mut trail = Trail {
                     names: Vec::new(),
@@ -184,7 +186,11 @@ impl<'s, 'a> Extractor<'s, 'a> {
                 let mut guarded: Vec<NodeId> = upstream.iter().map(|(at, _)| *at).collect();
                 guarded.push(node);
                 guarded.extend(trail.hops.iter().map(|hop| hop.node));
-                let guards = guards(self.semantic, &self.resolver, &guarded);
+                let local: Vec<NodeId> = std::iter::once(node)
+                    .chain(trail.hops.iter().map(|hop| hop.node))
+                    .collect();
+                let unit = liveness.unit_of(node);
+                let guards = switches.guards(&index, unit, &guarded, &local);
                 let mut steps: Vec<Step> = upstream.into_iter().map(|(_, step)| step).collect();
                 let mut detection = step_at(self.semantic, "detection", node, describe(&fact));
                 detection.span = fact.span;
