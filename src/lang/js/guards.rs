@@ -41,15 +41,20 @@ fn opt_out_when_cleared() -> &'static Regex {
 /// How much of a path's code around each node is searched for conditions.
 const MAX_ANCESTORS: usize = 64;
 
+/// The switches one condition tests.
+type Tested = Rc<[GuardFact]>;
+/// A block's `if (…) return` statements: where each ends and a switch it tests.
+type EarlyExits = Rc<[(u32, GuardFact)]>;
+
 /// Finds the switches that decide whether code runs, remembering what each condition and each
 /// block's early returns test: a bundle asks this for every reference between functions.
 pub struct GuardIndex<'s, 'a> {
     semantic: &'s Semantic<'a>,
     resolver: &'s Resolver<'s, 'a>,
     /// Per condition (node and which side the code is on): the switches it tests.
-    conditions: RefCell<FxHashMap<(NodeId, bool), Rc<[GuardFact]>>>,
+    conditions: RefCell<FxHashMap<(NodeId, bool), Tested>>,
     /// Per block: its `if (…) return` statements, by end offset, with their switches.
-    early: RefCell<FxHashMap<NodeId, Rc<[(u32, GuardFact)]>>>,
+    early: RefCell<FxHashMap<NodeId, EarlyExits>>,
 }
 
 impl<'s, 'a> GuardIndex<'s, 'a> {
@@ -130,13 +135,13 @@ impl<'s, 'a> GuardIndex<'s, 'a> {
         out
     }
 
-    fn condition(&self, at: NodeId, test: &Expression<'_>, runs_when: bool) -> Rc<[GuardFact]> {
+    fn condition(&self, at: NodeId, test: &Expression<'_>, runs_when: bool) -> Tested {
         if let Some(known) = self.conditions.borrow().get(&(at, runs_when)) {
             return known.clone();
         }
         let mut found = Vec::new();
         switches(self.resolver, test, runs_when, &mut found);
-        let found: Rc<[GuardFact]> = found.into();
+        let found: Tested = found.into();
         self.conditions.borrow_mut().insert((at, runs_when), found.clone());
         found
     }
@@ -163,7 +168,7 @@ impl<'s, 'a> GuardIndex<'s, 'a> {
                     exits.extend(found.into_iter().map(|g| (statement.span().end, g)));
                 }
             }
-            let exits: Rc<[(u32, GuardFact)]> = exits.into();
+            let exits: EarlyExits = exits.into();
             self.early.borrow_mut().insert(block, exits.clone());
             exits
         });
