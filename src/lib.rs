@@ -23,6 +23,7 @@ pub mod files;
 pub mod findings;
 pub mod lang;
 pub mod package;
+pub mod pretty;
 pub mod report;
 pub mod rules;
 pub mod sarif;
