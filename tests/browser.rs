@@ -1,6 +1,8 @@
 //! The page, end to end, in headless Chromium: it starts cleanly, reads a package dropped on it
-//! through its file input, shows what it found as text, survives a broken archive, makes no
-//! network request, and works as the single file `telltale.html` opened from disk.
+//! through its file input, shows what it found as text (verdict, findings with filters, source
+//! with the span marked, code paths, the file tree), runs the person's own rules, exports the
+//! report, survives a broken archive, makes no network request, and works as the single file
+//! `telltale.html` opened from disk.
 //!
 //! Every test is `#[ignore]`d: it needs a built page and a Chromium. `cargo xtask test` builds
 //! both and runs them; by hand:
@@ -62,7 +64,7 @@ fn uploaded_package_shows_its_files_with_nested_archive_members() {
     let package = write_fixture("demo-1.0.0.tgz", &npm_package(&[]));
 
     page.pick_file(&package);
-    page.wait_for_files();
+    page.wait_for_report();
 
     let tabs = page.text(".package-tabs");
     assert!(tabs.contains("demo-1.0.0.tgz"), "package tabs read: {tabs}");
@@ -138,9 +140,10 @@ fn corrupt_archive_shows_a_readable_error_and_the_page_stays_usable() {
     page.eval::<bool>(
         "(() => { [...document.querySelectorAll('.package-tab')].find(t => t.innerText.includes('demo-1.0.0.tgz')).click(); return true })()",
     );
-    page.wait_until(
-        "[...document.querySelectorAll('.file-table td.path')].some(td => td.textContent === 'package/cli.js')",
-        "the second package's files",
+    page.wait_for_report();
+    assert!(
+        page.file_rows().iter().any(|row| row[0] == "package/cli.js"),
+        "the second package's files"
     );
     assert!(
         !page.eval::<bool>("document.querySelector('.errors, .failure') !== null"),
@@ -163,7 +166,7 @@ fn member_names_are_shown_as_text_never_as_markup() {
     );
 
     page.pick_file(&package);
-    page.wait_for_files();
+    page.wait_for_report();
 
     let hostile_path = format!("package/{HOSTILE_NAME}");
     let rows = page.file_rows();
@@ -194,7 +197,7 @@ fn page_makes_no_network_requests_and_its_policy_forbids_them() {
     let page = PageSession::open(&server.url("index.html"));
     let package = write_fixture("demo-1.0.0.tgz", &npm_package(&[]));
     page.pick_file(&package);
-    page.wait_for_files();
+    page.wait_for_report();
 
     let origin = server.origin();
     let Observed {
@@ -312,7 +315,7 @@ fn single_file_page_works_from_file_url() {
     assert!(page.text(".drop-zone").contains("Drop a package to inspect it"));
     let package = write_fixture("demo-1.0.0.tgz", &npm_package(&[]));
     page.pick_file(&package);
-    page.wait_for_files();
+    page.wait_for_report();
     let rows = page.file_rows();
     assert!(
         rows.iter().any(|row| row[0] == "package/inner.zip!/docs/readme.txt"),
@@ -327,6 +330,440 @@ fn single_file_page_works_from_file_url() {
     for request in page.observed().requests {
         let local = request.starts_with("file://") || request.starts_with("data:") || request.starts_with("blob:");
         assert!(local, "the single file requested {request}");
+    }
+}
+
+/// A package that phones home: the overview says so, the findings can be filtered, and a
+/// finding opens on its source with the span marked, minified code included.
+#[test]
+#[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
+fn findings_are_summed_up_filtered_and_open_on_their_source() {
+    let server = StaticServer::start();
+    let page = PageSession::open(&server.url("index.html"));
+    page.pick_file(&write_fixture("tz-demo-1.0.0.tgz", &telemetry_package()));
+    page.wait_for_report();
+
+    let headline = page.text(".verdict-headline");
+    assert!(headline.contains("Phones home"), "verdict: {headline}");
+    assert!(
+        page.text(".identity-table").contains("host name"),
+        "{}",
+        page.text(".overview")
+    );
+    assert!(
+        page.text(".region-table").contains("time zone"),
+        "{}",
+        page.text(".overview")
+    );
+    assert!(
+        page.text(".switches").contains("DO_NOT_TRACK"),
+        "{}",
+        page.text(".switches")
+    );
+    let endpoints = page.text(".endpoint-table");
+    assert!(endpoints.contains("telemetry.example.com"), "endpoints: {endpoints}");
+    let footer = page.text(".status-bar");
+    assert!(
+        footer.contains("Offline only") && footer.contains("rule pack"),
+        "footer: {footer}"
+    );
+    page.screenshot("overview");
+
+    // The opt-out audit: DO_NOT_TRACK stops the CLI's report, not the bundle's send; the send
+    // that still leaves opens as a finding.
+    let switches = page.text(".switches");
+    assert!(switches.contains("still leave"), "switches: {switches}");
+    assert!(
+        page.text(".still-sent").contains("package/dist/bundle.min.js"),
+        "{switches}"
+    );
+    page.click(".still-sent button");
+    page.wait_until(
+        "document.querySelectorAll('.finding').length >= 1 && [...document.querySelectorAll('.finding-place')].every(p => p.textContent.includes('bundle.min.js'))",
+        "the send that the switch does not stop",
+    );
+
+    page.show("findings");
+    page.click(".reset-filters");
+    page.wait_until("document.querySelector('.reset-filters') === null", "the filters reset");
+    let rules = page.finding_rules();
+    for rule in ["TT-REGION-001", "TT-ID-001", "TT-TEL-006"] {
+        assert!(rules.iter().any(|r| r == rule), "no {rule} among {rules:?}");
+    }
+
+    page.set_value("#filter-category", "region");
+    page.wait_until(
+        "[...document.querySelectorAll('.finding')].every(f => f.dataset.rule.startsWith('TT-REGION'))",
+        "only region findings",
+    );
+    assert!(!page.finding_rules().is_empty());
+    page.set_value("#filter-category", "identity");
+    page.set_value("#filter-file", "package/dist/bundle.min.js");
+    page.set_value("#finding-search", "hostname");
+    page.wait_until(
+        "document.querySelectorAll('.finding').length === 1",
+        "one finding in the bundle",
+    );
+    assert!(page.text(".finding-place").contains("package/dist/bundle.min.js"));
+
+    // Minified: a window around the span, broken into lines, the span marked.
+    page.click(".finding-row");
+    page.wait_until(
+        "document.querySelector('.source-view .span-mark') !== null",
+        "the marked source",
+    );
+    assert!(page.eval::<bool>("document.querySelector('.reformat-note') !== null"));
+    let marked = page.text(".span-mark");
+    assert!(marked.contains("hostname"), "marked: {marked}");
+    let lines = page.eval::<u32>("document.querySelectorAll('.code-line').length");
+    assert!((3..1000).contains(&lines), "{lines} lines shown");
+    assert!(
+        page.text(".finding-detail").contains("the value is sent"),
+        "{}",
+        page.text(".finding-detail")
+    );
+    page.screenshot("source-minified");
+
+    // Plain code: the file's own lines, the time zone read marked on its line.
+    page.set_value("#finding-search", "");
+    page.set_value("#filter-file", "");
+    page.set_value("#filter-category", "region");
+    page.wait_until(
+        "document.querySelectorAll('.finding').length === 1",
+        "the time zone finding",
+    );
+    page.click(".finding-row");
+    page.wait_until(
+        "(document.querySelector('.span-mark') || {}).textContent === 'Intl.DateTimeFormat().resolvedOptions().timeZone'",
+        "the time zone read marked",
+    );
+    assert!(!page.eval::<bool>("document.querySelector('.reformat-note') !== null"));
+    let gutter = page.eval::<String>(
+        "document.querySelector('.span-mark').closest('.code-line').querySelector('.gutter').textContent",
+    );
+    assert_eq!(gutter, "7");
+
+    // The engine's code path as a graph, the opt-out switch that guards it, a node opening
+    // its step's source.
+    page.wait_until(
+        "document.querySelectorAll('svg.graph .node').length >= 2",
+        "the code path graph",
+    );
+    assert!(page.eval::<bool>("document.querySelector('svg.graph .node').classList.contains('role-entry')"));
+    let guards = page.text(".guards");
+    assert!(
+        guards.contains("DO_NOT_TRACK") && guards.contains("stops this"),
+        "guards: {guards}"
+    );
+    page.click("svg.graph .node.role-sink");
+    page.wait_until(
+        "(document.querySelector('.source-title') || {}).innerText.includes('sink:')",
+        "the sink step's source",
+    );
+
+    // Keyboard: arrows move between rows, Enter opens one, `/` finds the search box.
+    page.click(".reset-filters");
+    page.wait_until("document.querySelectorAll('.finding-row').length > 3", "all findings");
+    page.eval::<bool>("(document.querySelector('.finding-row').focus(), true)");
+    page.tab.press_key("ArrowDown").expect("a key press");
+    assert!(page.eval::<bool>("document.activeElement === document.querySelectorAll('.finding-row')[1]"));
+    page.tab.press_key("Enter").expect("a key press");
+    page.wait_until(
+        "document.querySelectorAll('.finding-row')[1].getAttribute('aria-expanded') === 'true'",
+        "the row opened by Enter",
+    );
+    page.eval::<bool>("(document.activeElement.blur(), true)");
+    page.tab.press_key("/").expect("a key press");
+    page.wait_until(
+        "document.activeElement && document.activeElement.id === 'finding-search'",
+        "the search box focused",
+    );
+    page.screenshot("findings");
+    page.assert_quiet();
+}
+
+/// Names and code from the package are data from a stranger, in every view.
+#[test]
+#[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
+fn hostile_names_and_code_stay_text_in_findings_and_source() {
+    let server = StaticServer::start();
+    let page = PageSession::open(&server.url("index.html"));
+    page.pick_file(&write_fixture("tz-demo-1.0.0.tgz", &telemetry_package()));
+    page.wait_for_report();
+    page.show("findings");
+    page.set_value("#finding-search", "onerror");
+    page.wait_until(
+        "document.querySelectorAll('.finding').length > 0",
+        "the finding in the markup-named file",
+    );
+    let place = page.text(".finding-place");
+    assert!(
+        place.contains(&format!("package/{HOSTILE_NAME}")),
+        "place reads: {place}"
+    );
+    page.click(".finding-row");
+    page.wait_until("document.querySelector('.source-view .code') !== null", "the source");
+    let code = page.text(".source-view .code");
+    assert!(code.contains("<img src=x onerror=alert(3)>"), "code reads: {code}");
+    assert!(page.text(".source-title").contains(HOSTILE_NAME));
+    assert_eq!(
+        page.eval::<u32>("document.querySelectorAll('img').length"),
+        0,
+        "an <img> was made"
+    );
+    assert_eq!(page.eval::<u32>("document.querySelectorAll('[onerror]').length"), 0);
+    page.assert_quiet();
+}
+
+/// JSON, SARIF and HTML are made in the page as Blobs: nothing is sent anywhere.
+#[test]
+#[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
+fn exports_are_made_in_the_page() {
+    let server = StaticServer::start();
+    let page = PageSession::open(&server.url("index.html"));
+    page.pick_file(&write_fixture("tz-demo-1.0.0.tgz", &telemetry_package()));
+    page.wait_for_report();
+    let findings = page.eval::<u32>("document.querySelectorAll('.finding').length");
+    assert_eq!(findings, 0, "the overview shows no finding rows");
+    page.eval::<bool>(
+        "(() => { window.madeBlobs = []; const make = URL.createObjectURL; \
+          URL.createObjectURL = (blob) => { window.madeBlobs.push(blob); return make(blob); }; return true })()",
+    );
+    for button in ["#export-json", "#export-sarif", "#export-html"] {
+        page.click(button);
+    }
+    let made: Vec<(String, String)> =
+        page.eval_async("Promise.all(window.madeBlobs.map(async (b) => [b.type, await b.text()]))");
+    assert_eq!(made.len(), 3, "{made:?}");
+    let json: serde_json::Value = serde_json::from_str(&made[0].1).expect("the JSON export parses");
+    assert_eq!(made[0].0, "application/json");
+    assert!(json["findings"].as_array().is_some_and(|f| f.len() > 5), "{json}");
+    let sarif: serde_json::Value = serde_json::from_str(&made[1].1).expect("the SARIF export parses");
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().map(Vec::len),
+        json["findings"].as_array().map(Vec::len)
+    );
+    let html = &made[2].1;
+    assert_eq!(made[2].0, "text/html");
+    assert!(html.contains("Phones home"), "{html}");
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;.js"),
+        "the hostile name is escaped"
+    );
+    assert!(
+        !html.contains("<img") && !html.contains("<script"),
+        "the HTML report carries markup from the package"
+    );
+    for request in page.observed().requests {
+        assert!(
+            request.starts_with(&server.origin()) || request.starts_with("blob:") || request.starts_with("data:"),
+            "the page requested {request}"
+        );
+    }
+    page.assert_quiet();
+}
+
+/// The person's own rule files: a broken one is named with its line and column; a good one
+/// runs on the package, scanned again.
+#[test]
+#[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
+fn custom_rules_compile_with_errors_in_place_and_rescan() {
+    let server = StaticServer::start();
+    let page = PageSession::open(&server.url("index.html"));
+    page.pick_file(&write_fixture("tz-demo-1.0.0.tgz", &telemetry_package()));
+    page.wait_for_report();
+    page.show("rules");
+
+    let broken = write_fixture("broken-rule.toml", b"code = \"MY-1\"\nname = 3\n");
+    page.pick_rules(&broken);
+    page.wait_until("document.querySelector('.rule-errors') !== null", "the rule error");
+    let errors = page.text(".rule-errors");
+    assert!(errors.contains("broken-rule.toml:2:8"), "errors read: {errors}");
+
+    let good = write_fixture(
+        "any-fetch.toml",
+        b"code = \"MY-FETCH-001\"\nname = \"any-fetch\"\ncategory = \"network\"\nseverity = \"high\"\n\
+          title = \"Calls fetch\"\n[match]\ncall = [\"fetch\"]\n",
+    );
+    let before = page.text("#tab-findings");
+    page.pick_rules(&good);
+    page.wait_until(
+        &format!("((document.querySelector('#tab-findings') || {{}}).textContent || {before:?}) !== {before:?}"),
+        "the package scanned again",
+    );
+    assert!(
+        page.eval::<bool>("document.querySelector('.rule-errors') === null"),
+        "the errors stayed"
+    );
+    assert!(page.text(".rule-table").contains("MY-FETCH-001"));
+    let footer = page.text(".status-bar");
+    assert!(footer.contains("1 rule file of yours"), "footer: {footer}");
+    page.show("findings");
+    page.wait_until(
+        "[...document.querySelectorAll('.finding')].some(f => f.dataset.rule === 'MY-FETCH-001')",
+        "findings of the new rule",
+    );
+    page.assert_quiet();
+}
+
+/// A saved report (as `telltale scan -f json` writes it) whose finding has a code path: the
+/// path is drawn as a graph whose nodes open their source, and it pans and zooms.
+#[test]
+#[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
+fn a_code_path_is_drawn_as_a_graph() {
+    use telltale::report::{PathStep, Span};
+    use telltale::scan::{Input, ScanOptions, scan};
+
+    let package = telemetry_package();
+    let mut report = scan(
+        Input::Bytes {
+            name: "tz-demo-1.0.0.tgz",
+            bytes: &package,
+        },
+        &ScanOptions::default(),
+        &mut |_| {},
+    );
+    let at = report
+        .findings
+        .iter()
+        .position(|f| f.rule == "TT-REGION-001")
+        .expect("the time zone finding");
+    let step = |role: &str, function: &str, readable: Option<&str>, line: u32, note: &str| PathStep {
+        role: role.into(),
+        function: function.into(),
+        readable_name: readable.map(Into::into),
+        file: "package/cli.js".into(),
+        span: Span { start: 0, end: 4 },
+        line,
+        column: 1,
+        note: note.into(),
+    };
+    report.findings[at].path = vec![
+        step("entry", "", None, 1, "bin tz-demo"),
+        step("call", "Xq1", Some("report"), 15, "called when DO_NOT_TRACK is unset"),
+        step("detection", "Xq1", Some("report"), 6, "reads the time zone"),
+        step("sink", "fetch", None, 8, "sent in the request body"),
+    ];
+    let saved = write_fixture("tz-demo.telltale.json", &serde_json::to_vec(&report).expect("JSON"));
+
+    let server = StaticServer::start();
+    let page = PageSession::open(&server.url("index.html"));
+    page.pick_file(&saved);
+    page.wait_for_report();
+    assert!(page.text(".report-head").contains("opened from a saved report"));
+    page.show("findings");
+    page.set_value("#filter-category", "region");
+    page.wait_until(
+        "document.querySelectorAll('.finding').length === 1",
+        "the time zone finding",
+    );
+    page.click(".finding-row");
+    page.wait_until(
+        "document.querySelectorAll('svg.graph .node').length === 4",
+        "the graph's nodes",
+    );
+    let names: Vec<String> =
+        page.eval("[...document.querySelectorAll('svg.graph .node-name')].map(t => t.textContent)");
+    assert_eq!(
+        names,
+        [
+            "entry (top level)",
+            "call report (Xq1)",
+            "detection report (Xq1)",
+            "sink fetch"
+        ]
+    );
+    assert_eq!(
+        page.eval::<u32>("document.querySelectorAll('svg.graph .edge').length"),
+        3
+    );
+    page.eval::<bool>("(document.querySelector('.path-graph').scrollIntoView({ block: 'center' }), true)");
+    page.screenshot("path-graph");
+    let before = page.eval::<String>("document.querySelector('svg.graph').getAttribute('viewBox')");
+    page.click(".graph-tools button[aria-label='Zoom in']");
+    page.wait_until(
+        &format!("document.querySelector('svg.graph').getAttribute('viewBox') !== {before:?}"),
+        "the graph to zoom",
+    );
+    page.click("svg.graph .node[data-step='1']");
+    page.wait_until(
+        "document.querySelector('.source-missing') !== null",
+        "the step's source",
+    );
+    assert!(
+        page.text(".source-title")
+            .contains("call: called when DO_NOT_TRACK is unset")
+    );
+    assert!(page.text(".source-missing").contains("opened from a file"));
+    page.assert_quiet();
+}
+
+/// Real packages from the shared corpus (`TELLTALE_CORPUS` names its folder): prints the time
+/// from picking the file to the first sign of progress and to the verdict, and saves a
+/// screenshot of every view. Measures, never asserts a time.
+#[test]
+#[ignore = "needs a built page, Chromium and TELLTALE_CORPUS; run by hand"]
+fn corpus_packages_timings_and_screenshots() {
+    let Some(corpus) = std::env::var_os("TELLTALE_CORPUS").map(PathBuf::from) else {
+        eprintln!("TELLTALE_CORPUS is not set: nothing to measure");
+        return;
+    };
+    for (name, shots) in [
+        ("anthropic-ai-claude-code-1.0.44.tgz", true),
+        ("google-gemini-cli-0.61.0.tgz", false),
+    ] {
+        let file = corpus.join(name);
+        if !file.is_file() {
+            eprintln!("{} is missing", file.display());
+            continue;
+        }
+        let server = StaticServer::start();
+        let page = PageSession::open(&server.url("index.html"));
+        page.eval::<bool>(
+            "(() => { window.marks = {}; \
+              document.addEventListener('change', () => { window.marks.picked ??= performance.now() }, true); \
+              new MutationObserver(() => { \
+                const m = window.marks; \
+                if (m.progress === undefined && document.querySelector('.package-tab.running .progress-bar')) m.progress = performance.now(); \
+                if (m.analysing === undefined && /analysing/.test((document.querySelector('.package-detail') || {}).textContent || '')) m.analysing = performance.now(); \
+                if (m.verdict === undefined && document.querySelector('.verdict')) m.verdict = performance.now(); \
+              }).observe(document.body, { subtree: true, childList: true, characterData: true }); return true })()",
+        );
+        page.pick_file(&file);
+        page.wait_until(
+            "document.querySelector('.verdict') !== null || document.querySelector('.failure') !== null",
+            name,
+        );
+        let marks: serde_json::Value = page.eval("window.marks");
+        let since =
+            |mark: &str| marks[mark].as_f64().unwrap_or(f64::NAN) - marks["picked"].as_f64().unwrap_or(f64::NAN);
+        eprintln!(
+            "{name}: first progress {:.0} ms, analysing {:.0} ms, verdict shown {:.0} ms",
+            since("progress"),
+            since("analysing"),
+            since("verdict")
+        );
+        if !shots {
+            continue;
+        }
+        page.screenshot("corpus-overview");
+        page.show("findings");
+        page.screenshot("corpus-findings");
+        let opened = page.eval::<f64>("performance.now()");
+        page.click(".finding-row");
+        page.wait_until(
+            "document.querySelector('.source-view .span-mark, .source-missing') !== null",
+            "the source",
+        );
+        let shown = page.eval::<f64>("performance.now()");
+        eprintln!("{name}: first source view {:.0} ms after the click", shown - opened);
+        page.screenshot("corpus-source");
+        page.show("files");
+        page.screenshot("corpus-files");
+        page.show("rules");
+        page.screenshot("corpus-rules");
+        page.assert_quiet();
     }
 }
 
@@ -361,7 +798,11 @@ fn npm_package(extra: &[(&str, &[u8])]) -> Vec<u8> {
     .map(|(name, bytes)| (name.to_string(), bytes))
     .chain(extra.iter().map(|(name, bytes)| (name.to_string(), bytes.to_vec())))
     .collect();
+    tgz(members)
+}
 
+/// A gzipped tarball with `members` under `package/`, as npm packs them.
+fn tgz(members: Vec<(String, Vec<u8>)>) -> Vec<u8> {
     let gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let mut tar = tar::Builder::new(gzip);
     for (name, bytes) in members {
@@ -373,6 +814,54 @@ fn npm_package(extra: &[(&str, &[u8])]) -> Vec<u8> {
             .expect("tar member");
     }
     tar.into_inner().expect("tar").finish().expect("gzip")
+}
+
+/// A CLI that reads the time zone and host name and posts them to a telemetry host unless
+/// `DO_NOT_TRACK` is set; a minified bundle (one long line) that sends the host name; and a
+/// file named as markup whose code holds markup and reads the host name.
+fn telemetry_package() -> Vec<u8> {
+    let cli = format!(
+        r#"#!/usr/bin/env node
+const os = require("os");
+const bundle = require("./dist/bundle.min.js");
+const named = require("./{HOSTILE_NAME}");
+
+function report() {{
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const host = os.hostname();
+  return fetch("https://telemetry.example.com/v1/events", {{
+    method: "POST",
+    body: JSON.stringify({{ zone, host }}),
+  }});
+}}
+
+if (!process.env.DO_NOT_TRACK) {{
+  report();
+}}
+bundle.start();
+named();
+"#
+    );
+    let bundle = format!(
+        "{}function Qx(n){{return{{id:require(\"os\").hostname(),t:n}}}}function St(){{return fetch(\"https://api.example.com/x\",{{method:\"POST\",body:JSON.stringify(Qx(1))}})}}{}exports.start=St;",
+        "var a0=0;".repeat(300),
+        "var b0=1;".repeat(300)
+    );
+    let hostile = "const os = require(\"os\");\nconst label = \"<img src=x onerror=alert(3)>\";\n\
+                   module.exports = () => fetch(\"https://t.example.net/\" + label, { body: os.hostname() });\n";
+    let members = [
+        (
+            "package.json",
+            r#"{"name":"tz-demo","version":"1.0.0","bin":{"tz-demo":"cli.js"}}"#.to_string(),
+        ),
+        ("cli.js", cli),
+        ("dist/bundle.min.js", bundle),
+        (HOSTILE_NAME, hostile.to_string()),
+    ];
+    tgz(members
+        .into_iter()
+        .map(|(name, text)| (name.to_string(), text.into_bytes()))
+        .collect())
 }
 
 /// Writes a package where the browser can be told to pick it; returns its path.
@@ -661,11 +1150,19 @@ impl PageSession {
             .expect("the file is picked");
     }
 
-    /// Waits for the selected package's file table to have rows.
-    fn wait_for_files(&self) {
+    /// Picks rule files with the rules view's file input.
+    fn pick_rules(&self, file: &Path) {
+        let input = self.tab.find_element("#rules-input").expect("the rule file input");
+        input
+            .set_input_files(&[file.to_str().expect("a UTF-8 path")])
+            .expect("the rule file is picked");
+    }
+
+    /// Waits for the selected package's report to be shown.
+    fn wait_for_report(&self) {
         self.wait_until(
-            "document.querySelector('.file-table tbody tr') !== null || document.querySelector('.failure') !== null",
-            "the package's files",
+            "document.querySelector('.report-head') !== null || document.querySelector('.failure') !== null",
+            "the package's report",
         );
         assert!(
             !self.eval::<bool>("document.querySelector('.failure') !== null"),
@@ -674,11 +1171,51 @@ impl PageSession {
         );
     }
 
-    /// Path, kind and size of every row of the file table, as shown.
+    /// Clicks the first element matching `selector`.
+    fn click(&self, selector: &str) {
+        let quoted = serde_json::to_string(selector).expect("a selector");
+        assert!(
+            self.eval::<bool>(&format!(
+                "(() => {{ const e = document.querySelector({quoted}); if (e) e.dispatchEvent(new MouseEvent('click', {{bubbles: true}})); return !!e }})()"
+            )),
+            "nothing to click at {selector}"
+        );
+    }
+
+    /// Shows one of the report's views: `overview`, `findings`, `files` or `rules`.
+    fn show(&self, view: &str) {
+        self.click(&format!("#tab-{view}"));
+        self.wait_until(
+            &format!("document.querySelector('#tab-{view}').getAttribute('aria-selected') === 'true'"),
+            view,
+        );
+    }
+
+    /// Path (the full member path), kind and size of every file of the file tree, as shown.
     fn file_rows(&self) -> Vec<[String; 3]> {
+        self.show("files");
         self.eval(
-            "[...document.querySelectorAll('.file-table tbody tr')].map(tr => [...tr.cells].map(td => td.textContent))",
+            "[...document.querySelectorAll('.file-tree tbody tr')].filter(tr => tr.querySelector('.kind').textContent !== 'folder')\
+             .map(tr => [tr.dataset.path, tr.querySelector('.kind').textContent, tr.querySelector('.size').textContent])",
         )
+    }
+
+    /// Sets a `<select>` or text field as a person would, firing the events the page listens to.
+    fn set_value(&self, selector: &str, value: &str) {
+        let quoted = serde_json::to_string(selector).expect("a selector");
+        let value = serde_json::to_string(value).expect("a value");
+        assert!(
+            self.eval::<bool>(&format!(
+                "(() => {{ const e = document.querySelector({quoted}); if (!e) return false; e.value = {value};\
+                  e.dispatchEvent(new Event(e.tagName === 'SELECT' ? 'change' : 'input', {{bubbles: true}})); return true }})()"
+            )),
+            "no field at {selector}"
+        );
+    }
+
+    /// The rule of every finding row shown, in order.
+    fn finding_rules(&self) -> Vec<String> {
+        self.eval("[...document.querySelectorAll('.finding')].map(f => f.dataset.rule)")
     }
 
     /// The visible text of the first element matching `selector`.

@@ -3,10 +3,13 @@
 //! never freezes while a package is read. Nothing here makes a network request.
 
 mod app;
+mod filters;
 mod panels;
 mod pool;
 mod protocol;
+mod report_html;
 mod state;
+mod verdict;
 mod worker;
 
 use wasm_bindgen::prelude::*;

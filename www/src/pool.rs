@@ -1,17 +1,19 @@
 //! The page side of the engine: a small pool of Web Workers, each with its own engine instance,
 //! fed from a queue. A job can be cancelled (its worker is stopped and replaced), and a worker
-//! that dies takes only its own job down.
+//! that dies takes only its own job down. Source requests go straight to the worker that keeps
+//! the package.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Reflect};
+use telltale::report::Span;
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 use yew::Callback;
 
-use crate::protocol::{FromWorker, JobId, ToWorker};
+use crate::protocol::{FromWorker, JobId, KEPT_PACKAGES, ToWorker};
 
 /// A job waiting for a worker: the request and the file contents to transfer.
 struct Job {
@@ -22,7 +24,7 @@ struct Job {
 impl Job {
     fn id(&self) -> JobId {
         match self.request {
-            ToWorker::ScanFile { job, .. } | ToWorker::ScanFolder { job, .. } => job,
+            ToWorker::ScanFile { job, .. } | ToWorker::ScanFolder { job, .. } | ToWorker::Source { job, .. } => job,
         }
     }
 }
@@ -30,6 +32,8 @@ impl Job {
 struct Slot {
     worker: Worker,
     busy: Option<JobId>,
+    /// Packages this worker scanned last and keeps (as the worker does), newest last.
+    holds: VecDeque<JobId>,
     // Kept alive as long as the worker.
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
@@ -91,6 +95,36 @@ impl WorkerPool {
     pub fn submit(&self, request: ToWorker, buffers: Array) {
         self.inner.borrow_mut().queue.push_back(Job { request, buffers });
         self.dispatch();
+    }
+
+    /// Asks the worker that keeps the package for a piece of its source; the answer comes to
+    /// the listener as [`FromWorker::Source`]. A busy worker answers once its scan is done.
+    pub fn request_source(&self, job: JobId, file: String, span: Span, context: u32) {
+        let inner = self.inner.borrow();
+        let holder = inner.slots.iter().find(|slot| slot.holds.contains(&job));
+        let sent = holder.map(|slot| {
+            let json = serde_json::to_string(&ToWorker::Source {
+                job,
+                file: file.clone(),
+                span,
+                context,
+            })
+            .unwrap_or_default();
+            let message = Object::new();
+            let _ = Reflect::set(&message, &"json".into(), &json.into());
+            slot.worker.post_message(&message).is_ok()
+        });
+        let listener = inner.listener.clone();
+        drop(inner);
+        if sent != Some(true) {
+            listener.emit(FromWorker::Source {
+                job,
+                file,
+                span,
+                context,
+                excerpt: Err("this package is no longer in memory; drop it again to see its source".into()),
+            });
+        }
     }
 
     /// Stops a job, queued or running.
@@ -204,6 +238,7 @@ impl WorkerPool {
         Ok(Slot {
             worker,
             busy: None,
+            holds: VecDeque::new(),
             _on_message: on_message,
             _on_error: on_error,
         })
@@ -215,7 +250,7 @@ impl WorkerPool {
         let (job, crashed) = match message {
             FromWorker::Done { job, .. } => (*job, false),
             FromWorker::Crashed { job, .. } => (*job, true),
-            FromWorker::Progress { .. } => return,
+            FromWorker::Progress { .. } | FromWorker::Source { .. } => return,
         };
         let mut inner = self.inner.borrow_mut();
         let Some(at) = inner.slots.iter().position(|slot| slot.busy == Some(job)) else {
@@ -224,7 +259,16 @@ impl WorkerPool {
         if crashed {
             inner.slots.remove(at).worker.terminate();
         } else {
-            inner.slots[at].busy = None;
+            // A package scanned again (new rules) is kept by the worker that scanned it last.
+            for slot in &mut inner.slots {
+                slot.holds.retain(|&held| held != job);
+            }
+            let slot = &mut inner.slots[at];
+            slot.busy = None;
+            slot.holds.push_back(job);
+            while slot.holds.len() > KEPT_PACKAGES {
+                slot.holds.pop_front();
+            }
         }
     }
 

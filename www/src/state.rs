@@ -1,13 +1,19 @@
-//! The page's state: the packages dropped so far and where each one is. Changed only through
-//! [`Action`]s, so every change is one line in [`State::reduce`].
+//! The page's state: the packages dropped so far and where each one is, what is being looked
+//! at, and the person's own rules. Changed only through [`Action`]s, so every change is one
+//! arm of [`State::reduce`].
 
 use std::rc::Rc;
 
-use telltale::report::Report;
+use sha2::{Digest, Sha256};
+use telltale::pretty::Excerpt;
+use telltale::report::{Report, Span};
+use telltale::rules::{BUILTIN, RuleSet};
 use telltale::scan::Progress;
 use yew::Reducible;
 
-use crate::protocol::JobId;
+use crate::filters::FindingFilter;
+use crate::panels::drop_zone::Dropped;
+use crate::protocol::{JobId, RuleText};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
@@ -25,6 +31,85 @@ pub struct PackageState {
     pub name: String,
     pub bytes: u64,
     pub status: Status,
+    /// What was dropped, to scan again with new rules; `None` for a report opened from a file,
+    /// which has no package behind it.
+    pub input: Option<Dropped>,
+}
+
+/// The views of a package's report, one tab each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    #[default]
+    Overview,
+    Findings,
+    Files,
+    Rules,
+}
+
+/// A place in the package's code that a finding or a path step points at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceTarget {
+    pub file: String,
+    pub span: Span,
+    /// What the finding or step says is here.
+    pub label: String,
+}
+
+/// The source being shown: where, and the excerpt once the worker sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceState {
+    pub job: JobId,
+    pub file: String,
+    pub span: Span,
+    /// How wide the window is: 1 at first, one more per "show more".
+    pub context: u32,
+    /// What the finding or step says is here, shown above the code.
+    pub label: String,
+    pub excerpt: Option<Result<Excerpt, String>>,
+}
+
+/// The rules scans run with: the shipped ones, plus the person's files when there are any.
+#[derive(Debug, Clone, Default)]
+pub struct ActiveRules {
+    pub files: Vec<RuleText>,
+    compiled: Option<Rc<RuleSet>>,
+}
+
+impl PartialEq for ActiveRules {
+    fn eq(&self, other: &Self) -> bool {
+        self.files == other.files
+    }
+}
+
+impl ActiveRules {
+    pub fn with_files(files: Vec<RuleText>, compiled: RuleSet) -> Self {
+        ActiveRules {
+            files,
+            compiled: Some(Rc::new(compiled)),
+        }
+    }
+
+    pub fn set(&self) -> &RuleSet {
+        self.compiled.as_deref().unwrap_or_else(|| RuleSet::builtin())
+    }
+
+    /// Names the rules in use: a digest of the shipped rule files (the engine has no rule-pack
+    /// version), their count, and the person's files.
+    pub fn version(&self) -> String {
+        let mut digest = Sha256::new();
+        for (origin, text) in BUILTIN {
+            digest.update(origin.as_bytes());
+            digest.update(text.as_bytes());
+        }
+        let hash: String = digest.finalize()[..4].iter().map(|b| format!("{b:02x}")).collect();
+        let mut version = format!("{hash} ({} rules)", BUILTIN.len());
+        match self.files.len() {
+            0 => {}
+            1 => version.push_str(" + 1 rule file of yours"),
+            n => version.push_str(&format!(" + {n} rule files of yours")),
+        }
+        version
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,22 +117,75 @@ pub struct State {
     pub packages: Vec<PackageState>,
     /// The package whose results are shown.
     pub selected: Option<JobId>,
+    pub view: View,
+    pub filter: FindingFilter,
+    /// The finding whose details are open (an index into the selected report's findings).
+    pub open_finding: Option<usize>,
+    pub source: Option<SourceState>,
+    pub rules: ActiveRules,
+    /// Why the last rule files given could not be used, one line each.
+    pub rule_errors: Vec<String>,
 }
 
 pub enum Action {
-    Added { job: JobId, name: String, bytes: u64 },
-    Progress { job: JobId, progress: Progress },
-    Done { job: JobId, report: Box<Report> },
-    Failed { job: JobId, message: String },
-    Cancelled { job: JobId },
-    Select { job: JobId },
-    Remove { job: JobId },
+    Added {
+        job: JobId,
+        name: String,
+        bytes: u64,
+        input: Option<Dropped>,
+    },
+    Progress {
+        job: JobId,
+        progress: Progress,
+    },
+    Done {
+        job: JobId,
+        report: Box<Report>,
+    },
+    Failed {
+        job: JobId,
+        message: String,
+    },
+    Cancelled {
+        job: JobId,
+    },
+    /// The package is being scanned again (new rules).
+    Rescanning {
+        job: JobId,
+    },
+    Select {
+        job: JobId,
+    },
+    Remove {
+        job: JobId,
+    },
+    Show(View),
+    /// Shows the findings view with this filter.
+    Filter(FindingFilter),
+    OpenFinding(Option<usize>),
+    OpenSource(SourceState),
+    CloseSource,
+    SourceArrived {
+        job: JobId,
+        file: String,
+        span: Span,
+        context: u32,
+        excerpt: Result<Excerpt, String>,
+    },
+    Rules(ActiveRules),
+    RuleErrors(Vec<String>),
 }
 
 impl State {
     pub fn selected(&self) -> Option<&PackageState> {
         let job = self.selected?;
         self.packages.iter().find(|p| p.job == job)
+    }
+
+    /// Forgets what was open in a report that changed or went away.
+    fn close_details(&mut self) {
+        self.open_finding = None;
+        self.source = None;
     }
 }
 
@@ -65,26 +203,75 @@ impl Reducible for State {
             }
         };
         match action {
-            Action::Added { job, name, bytes } => {
+            Action::Added {
+                job,
+                name,
+                bytes,
+                input,
+            } => {
                 state.packages.push(PackageState {
                     job,
                     name,
                     bytes,
                     status: Status::Reading,
+                    input,
                 });
                 state.selected.get_or_insert(job);
             }
             Action::Progress { job, progress } => set(&mut state, job, Status::Running(progress)),
-            Action::Done { job, report } => set(&mut state, job, Status::Done(Rc::new(*report))),
+            Action::Done { job, report } => {
+                set(&mut state, job, Status::Done(Rc::new(*report)));
+                if state.selected == Some(job) {
+                    state.close_details();
+                }
+            }
             Action::Failed { job, message } => set(&mut state, job, Status::Failed(message)),
             Action::Cancelled { job } => set(&mut state, job, Status::Cancelled),
-            Action::Select { job } => state.selected = Some(job),
+            Action::Rescanning { job } => {
+                if let Some(package) = state.packages.iter_mut().find(|p| p.job == job) {
+                    package.status = Status::Reading;
+                }
+            }
+            Action::Select { job } => {
+                if state.selected != Some(job) {
+                    state.selected = Some(job);
+                    state.filter.file = None;
+                    state.close_details();
+                }
+            }
             Action::Remove { job } => {
                 state.packages.retain(|p| p.job != job);
                 if state.selected == Some(job) {
                     state.selected = state.packages.first().map(|p| p.job);
+                    state.close_details();
                 }
             }
+            Action::Show(view) => state.view = view,
+            Action::Filter(filter) => {
+                state.filter = filter;
+                state.view = View::Findings;
+            }
+            Action::OpenFinding(index) => state.open_finding = index,
+            Action::OpenSource(source) => state.source = Some(source),
+            Action::CloseSource => state.source = None,
+            Action::SourceArrived {
+                job,
+                file,
+                span,
+                context,
+                excerpt,
+            } => {
+                if let Some(source) = &mut state.source
+                    && (source.job, &source.file, source.span, source.context) == (job, &file, span, context)
+                {
+                    source.excerpt = Some(excerpt);
+                }
+            }
+            Action::Rules(rules) => {
+                state.rules = rules;
+                state.rule_errors.clear();
+            }
+            Action::RuleErrors(errors) => state.rule_errors = errors,
         }
         Rc::new(state)
     }

@@ -7,7 +7,7 @@ use web_sys::{DragEvent, File, FileSystemDirectoryEntry, FileSystemEntry, FileSy
 use yew::prelude::*;
 
 /// What the person dropped or picked: one file, or a folder's files with their relative paths.
-#[derive(Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Dropped {
     File(File),
     Folder { name: String, files: Vec<(String, File)> },
