@@ -626,6 +626,73 @@ fn a_switch_with_a_way_round_it_does_not_stop_the_send() {
     assert!(table.does_not_stop.iter().any(|s| s.fingerprint == user.fingerprint));
 }
 
+/// The roles of a finding's path steps, in order.
+fn roles(finding: &Finding) -> Vec<&str> {
+    finding.path.iter().map(|s| s.role.as_str()).collect()
+}
+
+/// An error-reporting SDK whose event processor attaches the locale and time zone to every
+/// event it uploads: the read is sent, and the path runs from the processor through the
+/// function that reads it into the event.
+#[test]
+fn sdk_event_processor_sends_culture_context() {
+    let report = scan_file("paths/sdk-culture.js");
+    let text = fixture_text("paths/sdk-culture.js");
+    let zone = finding_at(&report, "TT-REGION-001", "sdk-culture.js", &text, "o.timeZone");
+    assert_eq!(zone.consequence, Some(Consequence::Sent), "{zone:#?}");
+    assert_eq!(zone.reachability.status, RunStatus::Reachable);
+    assert_eq!(roles(zone).first(), Some(&"entry"), "{:#?}", zone.path);
+    assert_eq!(roles(zone).last(), Some(&"sink"));
+    let notes: Vec<&str> = zone.path.iter().map(|s| s.note.as_str()).collect();
+    assert!(notes.contains(&"put in an object under `timezone`"), "{notes:?}");
+    assert!(notes.contains(&"returned by `cultureContext`"), "{notes:?}");
+    assert!(notes.contains(&"stored in `event.contexts.culture`"), "{notes:?}");
+    let detection = zone.path.iter().find(|s| s.role == "detection").expect("a detection");
+    assert_eq!(detection.function, "cultureContext");
+}
+
+/// A region check that switches the endpoint: the read gates, and the branch step says which
+/// endpoint each side uses.
+#[test]
+fn region_check_switching_endpoint_says_what_differs() {
+    let report = scan_file("paths/region-endpoint.js");
+    let text = fixture_text("paths/region-endpoint.js");
+    let zone = finding_at(
+        &report,
+        "TT-REGION-001",
+        "region-endpoint.js",
+        &text,
+        "Intl.DateTimeFormat()",
+    );
+    assert_eq!(zone.consequence, Some(Consequence::Gates), "{zone:#?}");
+    let branch = zone.path.last().expect("a last step");
+    assert_eq!(branch.role, "branch");
+    assert!(
+        branch
+            .note
+            .ends_with("if so `https://api.example.cn`, otherwise `https://api.example.com`"),
+        "{branch:#?}"
+    );
+    assert_eq!(branch.function, "apiBase");
+}
+
+/// A value cached in a module variable (`if (!c) c = read(); return c`) and read elsewhere:
+/// followed through the cache and the getter's callers to the request.
+#[test]
+fn cached_value_is_followed_to_the_request() {
+    let report = scan_file("paths/cached.js");
+    let text = fixture_text("paths/cached.js");
+    let zone = finding_at(&report, "TT-REGION-001", "cached.js", &text, "Intl.DateTimeFormat()");
+    assert_eq!(zone.consequence, Some(Consequence::Sent), "{zone:#?}");
+    let notes: Vec<&str> = zone.path.iter().map(|s| s.note.as_str()).collect();
+    assert!(notes.contains(&"assigned to `cachedZone`"), "{notes:?}");
+    assert!(notes.contains(&"returned by `zone`"), "{notes:?}");
+    assert!(notes.contains(&"put in an object under `zone`"), "{notes:?}");
+    let sink = zone.path.last().expect("a sink");
+    assert_eq!((sink.role.as_str(), sink.function.as_str()), ("sink", "report"));
+    assert!(sink.note.contains("fetch"), "{sink:#?}");
+}
+
 // --- consequences ------------------------------------------------------------------------------
 
 /// The same time-zone read, three fates: shown to the user (local, low), compared with a region

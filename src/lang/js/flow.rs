@@ -14,6 +14,8 @@ use crate::report::Consequence;
 
 /// How many aliases, returns and calls a value is followed through.
 const MAX_HOPS: u8 = 4;
+/// How much of each side of a branch is searched for what it does differently.
+const BRANCH_SIDE_BYTES: usize = 2048;
 /// References of one variable looked at.
 const MAX_REFERENCES: usize = 16;
 
@@ -341,6 +343,20 @@ impl<'s, 'a> Flows<'s, 'a> {
                     };
                 }
                 AstKind::AssignmentExpression(a) if a.right.span() == here => {
+                    if let Some(member) = a.left.as_member_expression() {
+                        if let Some(name) = member.static_property_name() {
+                            trail.names.push(name.to_string());
+                        }
+                        let note = format!("stored in `{}`", self.code(member.span()));
+                        Self::hop(trail, parent, "flow", note);
+                        // The object now carries the value: it goes where the object goes.
+                        if let Expression::Identifier(base) = member.object().without_parentheses()
+                            && let Some(symbol) = self.resolver.symbol_of(base)
+                        {
+                            return self.follow_symbol(symbol, a.span.end, true, trail, hops);
+                        }
+                        return self.settle(parent, payload, trail);
+                    }
                     if let Some(name) = a.left.get_identifier_name() {
                         trail.names.push(name.to_string());
                         Self::hop(trail, parent, "flow", format!("assigned to `{name}`"));
@@ -350,16 +366,6 @@ impl<'s, 'a> Flows<'s, 'a> {
                         {
                             return self.follow_symbol(symbol, a.span.end, payload, trail, hops);
                         }
-                        return self.settle(parent, payload, trail);
-                    }
-                    if let Some(member) = a.left.as_member_expression() {
-                        if let Some(name) = member.static_property_name() {
-                            trail.names.push(name.to_string());
-                        }
-                        // Stored on an object: typically a payload or a config that is sent.
-                        let note = format!("stored on an object as `{}` (taken as sent)", self.code(member.span()));
-                        Self::hop(trail, parent, "sink", note);
-                        return Consequence::Sent;
                     }
                     return self.settle(parent, payload, trail);
                 }
@@ -538,6 +544,59 @@ impl<'s, 'a> Flows<'s, 'a> {
             trail.hops.extend(hops);
             c
         })
+    }
+
+    /// What differs between the two sides of the branch a condition at `node` decides: the
+    /// URLs each side uses (another endpoint) or that one side leaves the function early.
+    /// `None` when neither side says anything a reader can act on.
+    pub fn branch_effect(&self, node: NodeId) -> Option<String> {
+        let nodes = self.semantic.nodes();
+        let mut current = node;
+        let (when_true, when_false) = loop {
+            let parent = nodes.parent_id(current);
+            if parent == current {
+                return None;
+            }
+            let here = self.span_of(current);
+            match nodes.kind(parent) {
+                AstKind::IfStatement(s) if s.test.span() == here => {
+                    let otherwise = match &s.alternate {
+                        Some(alternate) => alternate.span(),
+                        // `if (…) return x;` then the rest of the block is the other side.
+                        None => match nodes.parent_kind(parent) {
+                            AstKind::FunctionBody(b) => oxc::span::Span::new(s.span.end, b.span.end),
+                            AstKind::BlockStatement(b) => oxc::span::Span::new(s.span.end, b.span.end),
+                            _ => oxc::span::Span::new(s.span.end, s.span.end),
+                        },
+                    };
+                    break (s.consequent.span(), otherwise);
+                }
+                AstKind::ConditionalExpression(c) if c.test.span() == here => {
+                    break (c.consequent.span(), c.alternate.span());
+                }
+                AstKind::LogicalExpression(_)
+                | AstKind::BinaryExpression(_)
+                | AstKind::UnaryExpression(_)
+                | AstKind::ParenthesizedExpression(_)
+                | AstKind::CallExpression(_)
+                | AstKind::StaticMemberExpression(_) => {}
+                _ => return None,
+            }
+            current = parent;
+        };
+        let side = |span: oxc::span::Span| {
+            let text = self.source.get(span.start as usize..span.end as usize).unwrap_or("");
+            // The first lines of a side are what it does differently; a bundle's rest of a
+            // function can be long.
+            let text = text.get(..text.len().min(BRANCH_SIDE_BYTES)).unwrap_or(text);
+            super::urls_in(text).next().map(str::to_string)
+        };
+        match (side(when_true), side(when_false)) {
+            (Some(a), Some(b)) if a != b => Some(format!("if so `{a}`, otherwise `{b}`")),
+            (Some(a), None) => Some(format!("if so `{a}`")),
+            (None, Some(b)) => Some(format!("otherwise `{b}`")),
+            _ => None,
+        }
     }
 
     /// The name the function around `node` is bound to.

@@ -195,12 +195,13 @@ impl<'s, 'a> Extractor<'s, 'a> {
                 let mut detection = step_at(self.semantic, "detection", node, describe(&fact));
                 detection.span = fact.span;
                 steps.push(detection);
-                steps.extend(
-                    trail
-                        .hops
-                        .into_iter()
-                        .map(|hop| step_at(self.semantic, hop.role, hop.node, hop.note)),
-                );
+                steps.extend(trail.hops.into_iter().map(|hop| {
+                    let note = match flows.branch_effect(hop.node).filter(|_| hop.role == "branch") {
+                        Some(effect) => format!("{}; {effect}", hop.note),
+                        None => hop.note,
+                    };
+                    step_at(self.semantic, hop.role, hop.node, note)
+                }));
                 let flow = Flow {
                     consequence,
                     names: trail.names,
