@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::files::FileKind;
-use crate::lang::facts::{FactKind, Flow};
+use crate::lang::facts::{FactKind, Flow, ModuleInterface};
 use crate::lang::js::{self, Detection};
 use crate::package::metadata::Manifest;
 use crate::report::{
@@ -24,6 +24,8 @@ pub struct FileFindings {
     pub names_read: rustc_hash::FxHashSet<String>,
     /// Findings that run only if another file reads an export; see [`Pending`].
     pub pending: Vec<Pending>,
+    /// What the file exports and imports as an ES module.
+    pub module: ModuleInterface,
 }
 
 /// A finding in code that runs only through an export this file never reads. It is reported
@@ -112,6 +114,7 @@ pub fn analyze_file(path: &str, kind: FileKind, data: &[u8], rules: &RuleSet) ->
     out.findings = findings;
     dedupe_overlapping(&mut out.findings, &mut out.pending);
     out.names_read = analysis.names_read;
+    out.module = analysis.module;
     out.urls = analysis
         .urls
         .into_iter()
@@ -196,6 +199,13 @@ fn finding(
     if let Some(via) = flow.names.first() {
         message.push_str(&format!(" (via {})", shorten(via, 60)));
     }
+    let decoded = fact
+        .decoded
+        .as_ref()
+        .map(|d| d.to_report(path, |offset| lines.locate(offset)));
+    if let Some(decoded) = &decoded {
+        notes.push(decoded_note(decoded));
+    }
     for note in notes {
         message.push_str("; ");
         message.push_str(&note);
@@ -245,7 +255,18 @@ fn finding(
                 line: lines.locate(guard.span.start).0,
             })
             .collect(),
+        decoded,
     }
+}
+
+/// The message's note on a decoded string: its provenance and, for a list, the list in full.
+fn decoded_note(decoded: &crate::report::DecodedString) -> String {
+    let mut note = decoded.provenance.clone();
+    if !decoded.list.is_empty() {
+        let items: Vec<String> = decoded.list.iter().map(|i| format!("{i:?}")).collect();
+        note.push_str(&format!(": [{}]", items.join(", ")));
+    }
+    note
 }
 
 /// Install-time scripts from the manifests, matched by the install rules.
@@ -292,6 +313,7 @@ pub fn install_findings<'a>(
                     },
                     path: Vec::new(),
                     guards: Vec::new(),
+                    decoded: None,
                 });
             }
         }

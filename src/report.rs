@@ -245,6 +245,37 @@ pub struct Finding {
     pub reachability: Reachability,
     pub path: Vec<PathStep>,
     pub guards: Vec<Guard>,
+    /// Set when what the rule matched is a string Telltale worked out from constant code
+    /// (decoded, joined or looked up in a table) rather than a literal: the string, the list it
+    /// belongs to, and how it was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoded: Option<DecodedString>,
+}
+
+/// A string worked out from constant code without running it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DecodedString {
+    /// The decoded string.
+    pub text: String,
+    /// When it is one of a list (a decoded list compared with a value, the look-alike strings a
+    /// branch chooses between): every item, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub list: Vec<String>,
+    /// Decoding steps in the order applied: `base64`, `hex`, `XOR with 0x5b`, `add 3`,
+    /// `character codes`, `percent-decoding`, `reverse`, `split`, `slice`, `concatenation`,
+    /// `string-table lookup`…
+    pub steps: Vec<String>,
+    /// The package's own functions it came out of, innermost first.
+    pub functions: Vec<String>,
+    /// The literal the data came from (in the finding's file), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub literal: Option<Span>,
+    /// 1-based line of `literal.start`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub literal_line: Option<u32>,
+    /// One sentence: "decoded by `d` (base64, then XOR with 0x5b) from the literal at
+    /// dist/x.js:3:15".
+    pub provenance: String,
 }
 
 /// Whether code can run when the package is used.

@@ -251,12 +251,28 @@ fn resolve_exports(sources: &[SourceFile], per_file: &mut [FileFindings], manife
             *readers.entry(name.as_str()).or_default() += 1;
         }
     }
+    // An ES module hands the CommonJS exports bundled inside it to other files only through its
+    // own exports: if no importer asks for one of those, names read elsewhere cannot be its.
+    let by_path: FxHashMap<&str, usize> = sources.iter().enumerate().map(|(i, s)| (s.path.as_str(), i)).collect();
+    let mut opened = vec![false; sources.len()];
+    for (source, file) in sources.iter().zip(per_file.iter()) {
+        for import in &file.module.imports {
+            let Some(target) = resolve_specifier(&source.path, &import.specifier, &by_path) else {
+                continue;
+            };
+            opened[target] |= match (&import.names, &per_file[target].module.exports) {
+                (Some(names), Some(exports)) => names.iter().any(|n| exports.contains(n)),
+                _ => true,
+            };
+        }
+    }
     let mut runs = Vec::new();
     for (index, (source, file)) in sources.iter().zip(per_file.iter()).enumerate() {
         let api = api_files.contains(source.path.as_str());
+        let closed = file.module.exports.is_some() && !opened[index];
         for (pending, export) in file.pending.iter().enumerate() {
             let own = usize::from(file.names_read.contains(&export.export));
-            let elsewhere = readers.get(export.export.as_str()).copied().unwrap_or(0) > own;
+            let elsewhere = !closed && readers.get(export.export.as_str()).copied().unwrap_or(0) > own;
             if elsewhere || api {
                 runs.push((index, pending));
             }
@@ -271,6 +287,26 @@ fn resolve_exports(sources: &[SourceFile], per_file: &mut [FileFindings], manife
             per_file[file].findings[runs.index] = runs.if_read;
         }
     }
+}
+
+/// The member a relative import from `importer` names: `./x.js`, `../lib/x` (with `.js`,
+/// `.mjs`, `.cjs` or `/index.js` tried after the name as written).
+fn resolve_specifier(importer: &str, specifier: &str, by_path: &FxHashMap<&str, usize>) -> Option<usize> {
+    let mut parts: Vec<&str> = importer.split('/').collect();
+    parts.pop();
+    for segment in specifier.split('/') {
+        match segment {
+            "." | "" => {}
+            ".." => {
+                parts.pop()?;
+            }
+            name => parts.push(name),
+        }
+    }
+    let path = parts.join("/");
+    ["", ".js", ".mjs", ".cjs", "/index.js"]
+        .iter()
+        .find_map(|suffix| by_path.get(format!("{path}{suffix}").as_str()).copied())
 }
 
 /// Analyses every kept source file: in parallel natively, one after another in a page worker

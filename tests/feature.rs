@@ -693,6 +693,29 @@ fn cached_value_is_followed_to_the_request() {
     assert!(sink.note.contains("fetch"), "{sink:#?}");
 }
 
+/// esbuild chunks wrap CommonJS modules and export only `default`. A loader that asks a chunk
+/// for `getMachineId` gets `undefined`: the machine id is never read, though the name is read
+/// elsewhere. A loader that takes `default` and calls `getHostId` on it does run the host id.
+#[test]
+fn chunk_exports_reach_other_files_only_through_what_the_chunk_exports() {
+    let report = scan_package("esm-chunks");
+    let text = fixture_text("esm-chunks/machine-id.js");
+    let machine = finding_at(
+        &report,
+        "TT-ID-004",
+        "package/machine-id.js",
+        &text,
+        "\"/etc/machine-id\"",
+    );
+    assert_eq!(machine.severity, Severity::Info, "{machine:#?}");
+    assert_unreachable(machine, "the export `getMachineId`, which nothing in the package reads");
+
+    let text = fixture_text("esm-chunks/host-id.js");
+    let host = finding_at(&report, "TT-ID-001", "package/host-id.js", &text, "hostname()");
+    assert_eq!(host.reachability.status, RunStatus::Reachable, "{host:#?}");
+    assert_eq!(host.severity, Severity::Medium);
+}
+
 // --- consequences ------------------------------------------------------------------------------
 
 /// The same time-zone read, three fates: shown to the user (local, low), compared with a region

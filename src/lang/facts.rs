@@ -25,6 +25,10 @@ pub enum FactKind {
     /// A value compared with a literal (`===`, `includes`, `startsWith`…); `subject` is the literal,
     /// `argument` what it is compared with.
     Compare,
+    /// A branch or lookup choosing between strings a reader cannot tell apart (they differ only
+    /// by invisible, bidi or look-alike characters, or a formatting detail); `subject` says how
+    /// they differ, `argument` what the choice depends on.
+    Covert,
 }
 
 /// One fact, located in its file.
@@ -39,6 +43,60 @@ pub struct Fact {
     /// For calls and constructors whose first argument is an object literal: its keys.
     pub argument_keys: Vec<String>,
     pub span: Span,
+    /// For a string that constant code computes (decoded, joined, looked up): how.
+    pub decoded: Option<Box<Decoded>>,
+}
+
+/// A string worked out from constant code without running it, and how it was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decoded {
+    pub text: String,
+    /// When the string is one of a list (a decoded list compared with a value, the strings a
+    /// covert branch chooses between): the whole list.
+    pub list: Vec<String>,
+    /// Decoding steps in order: `base64`, `XOR with 0x5b`, `reverse`, `concatenation`.
+    pub steps: Vec<String>,
+    /// The package's functions it came out of, innermost first.
+    pub functions: Vec<String>,
+    /// The literal the data came from.
+    pub literal: Option<Span>,
+}
+
+impl Decoded {
+    /// The report's form: `locate` gives the 1-based line and column of an offset in `file`.
+    pub fn to_report(&self, file: &str, locate: impl Fn(u32) -> (u32, u32)) -> crate::report::DecodedString {
+        let mut provenance = if self.steps.is_empty() && self.functions.is_empty() {
+            "worked out from constants".to_string()
+        } else if self.steps.iter().all(|s| s == "concatenation" || s == "template") && self.functions.is_empty() {
+            "joined from constants".to_string()
+        } else {
+            "decoded".to_string()
+        };
+        if let Some((last, inner)) = self.functions.split_last() {
+            provenance.push_str(&format!(" by `{last}`"));
+            if !inner.is_empty() {
+                let inner: Vec<String> = inner.iter().map(|f| format!("`{f}`")).collect();
+                provenance.push_str(&format!(" (through {})", inner.join(", ")));
+            }
+        }
+        if !self.steps.is_empty() {
+            provenance.push_str(&format!(" ({})", self.steps.join(", then ")));
+        }
+        let literal_line = self.literal.map(|span| {
+            let (line, column) = locate(span.start);
+            provenance.push_str(&format!(" from the literal at {file}:{line}:{column}"));
+            line
+        });
+        crate::report::DecodedString {
+            text: self.text.clone(),
+            list: self.list.clone(),
+            steps: self.steps.clone(),
+            functions: self.functions.clone(),
+            literal: self.literal,
+            literal_line,
+            provenance,
+        }
+    }
 }
 
 impl Fact {
@@ -50,6 +108,7 @@ impl Fact {
             argument: None,
             argument_keys: Vec::new(),
             span,
+            decoded: None,
         }
     }
 }
@@ -101,4 +160,22 @@ pub struct GuardFact {
     pub disables: bool,
     /// Where the switch is read in the condition.
     pub span: Span,
+}
+
+/// A file as an ES module.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ModuleInterface {
+    /// The names it exports (`default` included); `None` when it is no ES module or re-exports
+    /// all of another (`export *`), so its exports are not known here.
+    pub exports: Option<Vec<String>>,
+    /// The files it imports by relative specifier.
+    pub imports: Vec<ModuleImport>,
+}
+
+/// One imported file and what is asked of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModuleImport {
+    pub specifier: String,
+    /// The export names used; `None` when the whole module is (a namespace or a value).
+    pub names: Option<Vec<String>>,
 }

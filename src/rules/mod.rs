@@ -2,7 +2,7 @@
 //! compiled once into a [`RuleSet`] and evaluated against the facts of every file.
 //!
 //! A rule names the facts it wants (`call`, `read`, `new`, `env`, `text`, `key`, `name`,
-//! `compare`, `install_script`) and optional filters (`argument`, `argument_keys`, `flows_to`);
+//! `compare`, `covert`, `install_script`) and optional filters (`argument`, `argument_keys`, `flows_to`);
 //! see `docs/rules.md` for the format. A new SDK, host or idiom is a new file, not a code change.
 
 mod schema;
@@ -116,6 +116,8 @@ pub struct RuleSet {
     key: KindMatcher,
     name: KindMatcher,
     compare: KindMatcher,
+    covert: KindMatcher,
+    /// The `subject` filter of `compare` and `covert` rules, by rule index.
     compare_subject: Vec<Option<Regex>>,
     install_script: KindMatcher,
 }
@@ -168,7 +170,7 @@ impl RuleSet {
         if errors.is_empty() { Ok(set) } else { Err(errors) }
     }
 
-    fn matchers_mut(&mut self) -> [&mut KindMatcher; 9] {
+    fn matchers_mut(&mut self) -> [&mut KindMatcher; 10] {
         [
             &mut self.call,
             &mut self.read,
@@ -178,6 +180,7 @@ impl RuleSet {
             &mut self.key,
             &mut self.name,
             &mut self.compare,
+            &mut self.covert,
             &mut self.install_script,
         ]
     }
@@ -218,16 +221,21 @@ impl RuleSet {
                 matcher.add(index, pattern.clone(), None);
             }
         }
-        if let Some(pattern) = &m.compare {
-            regex("compare", pattern)?;
-            self.compare.add(index, pattern.clone(), None);
-            self.compare_subject.resize(index + 1, None);
-            self.compare_subject[index] = m.subject.as_deref().map(|s| regex("subject", s)).transpose()?;
+        for (field, value, matcher) in [
+            ("compare", &m.compare, &mut self.compare),
+            ("covert", &m.covert, &mut self.covert),
+        ] {
+            if let Some(pattern) = value {
+                regex(field, pattern)?;
+                matcher.add(index, pattern.clone(), None);
+                self.compare_subject.resize(index + 1, None);
+                self.compare_subject[index] = m.subject.as_deref().map(|s| regex("subject", s)).transpose()?;
+            }
         }
         let argument = m.argument.as_deref().map(|s| regex("argument", s)).transpose()?;
         let flows_to = m.flows_to.as_deref().map(|s| regex("flows_to", s)).transpose()?;
         if !m.has_any() {
-            return Err(error("[match] names no facts: give at least one of call, read, new, env, text, key, name, compare, install_script".into()));
+            return Err(error("[match] names no facts: give at least one of call, read, new, env, text, key, name, compare, covert, install_script".into()));
         }
         self.rules.push(Rule {
             code: file.code,
@@ -265,6 +273,7 @@ impl RuleSet {
             FactKind::Key => self.key.set.is_some(),
             FactKind::Name => self.name.set.is_some(),
             FactKind::Compare => self.compare.set.is_some(),
+            FactKind::Covert => self.covert.set.is_some(),
         }
     }
 
@@ -281,11 +290,12 @@ impl RuleSet {
             FactKind::Key => &self.key,
             FactKind::Name => &self.name,
             FactKind::Compare => &self.compare,
+            FactKind::Covert => &self.covert,
         };
         matcher.matching(&fact.subject, &mut out);
         out.retain(|&i| {
             let rule = &self.rules[i];
-            if fact.kind == FactKind::Compare {
+            if matches!(fact.kind, FactKind::Compare | FactKind::Covert) {
                 if let Some(Some(subject)) = self.compare_subject.get(i) {
                     return fact.argument.as_deref().is_some_and(|a| subject.is_match(a));
                 }

@@ -46,7 +46,11 @@ pub struct Match {
     pub name: Option<String>,
     /// Regex on literals a value is compared with.
     pub compare: Option<String>,
-    /// With `compare`: regex on what is compared (its chain or variable name).
+    /// Regex on how the strings a branch or lookup chooses between differ unseen
+    /// (`zero-width or invisible characters`, `look-alike (homoglyph) characters`…).
+    pub covert: Option<String>,
+    /// With `compare` or `covert`: regex on what is compared or decides the choice (chains or
+    /// variable names).
     pub subject: Option<String>,
     /// Regex on install-time script commands from package manifests.
     pub install_script: Option<String>,
@@ -69,6 +73,7 @@ impl Match {
             || self.key.is_some()
             || self.name.is_some()
             || self.compare.is_some()
+            || self.covert.is_some()
             || self.install_script.is_some()
     }
 }

@@ -225,6 +225,7 @@ pub(crate) mod tests {
             reachability: Reachability::unknown(),
             path: Vec::new(),
             guards: Vec::new(),
+            decoded: None,
         }
     }
 

@@ -629,10 +629,8 @@ fn exported_values(semantic: &Semantic<'_>) -> HashMap<NodeId, String> {
         }
     }
     let is_exports = |object: &Expression<'_>| match object.without_parentheses() {
-        Expression::Identifier(id) => match symbol_of(id) {
-            Some(symbol) => exports.contains(&symbol),
-            None => id.name == "exports",
-        },
+        // A variable or parameter called `exports` is one (esbuild's `"path"(exports) {…}`).
+        Expression::Identifier(id) => id.name == "exports" || symbol_of(id).is_some_and(|s| exports.contains(&s)),
         Expression::StaticMemberExpression(m) => m.property.name == "exports",
         _ => false,
     };

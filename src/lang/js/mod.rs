@@ -5,6 +5,7 @@
 mod flow;
 mod guards;
 mod liveness;
+mod modules;
 mod resolve;
 
 use std::sync::OnceLock;
@@ -21,7 +22,7 @@ use self::flow::{Flows, Hop, Trail, library_of};
 use self::guards::{GuardIndex, Switches};
 use self::liveness::{Liveness, names_read, step_at};
 use self::resolve::{Resolver, string_value};
-use crate::lang::facts::{Fact, FactKind, Flow, Step};
+use crate::lang::facts::{Fact, FactKind, Flow, ModuleInterface, Step};
 use crate::report::{Consequence, Reachability, RunStatus, Span};
 use crate::rules::RuleSet;
 
@@ -52,6 +53,8 @@ pub struct Analysis {
     pub parsed: bool,
     /// Property names the file reads (for other files' exports).
     pub names_read: rustc_hash::FxHashSet<String>,
+    /// What it exports and imports as an ES module.
+    pub module: ModuleInterface,
 }
 
 /// Analyses one JavaScript or TypeScript file.
@@ -91,6 +94,7 @@ pub fn analyze(path: &str, source: &str, rules: &RuleSet) -> Analysis {
             .build(&parsed.program)
             .semantic;
         let mut analysis = Extractor::new(&semantic, source, rules).run();
+        analysis.module = modules::interface(&parsed.module_record, &semantic);
         analysis.errors = messages;
         analysis.parsed = true;
         return analysis;
@@ -226,6 +230,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
             urls: self.urls,
             parsed: true,
             names_read: names_read(self.semantic),
+            module: ModuleInterface::default(),
         }
     }
 
