@@ -536,7 +536,10 @@ mod tests {
         let allocator = Allocator::default();
         let parsed = Parser::new(&allocator, source, SourceType::mjs()).parse();
         assert!(!parsed.panicked);
-        let semantic = SemanticBuilder::new().with_build_nodes(true).build(&parsed.program).semantic;
+        let semantic = SemanticBuilder::new()
+            .with_build_nodes(true)
+            .build(&parsed.program)
+            .semantic;
         let Some(Statement::VariableDeclaration(d)) = parsed.program.body.last() else {
             panic!("the last statement is a declaration");
         };
