@@ -2,6 +2,7 @@
 //! facts, match them against the rules, and work out the flow of every match while the syntax
 //! tree is still alive. Nothing arena-bound leaves this module.
 
+mod decode;
 mod flow;
 mod guards;
 mod liveness;
@@ -129,6 +130,7 @@ struct Extractor<'s, 'a> {
     rules: &'s RuleSet,
     matched: Vec<(Fact, NodeId, Vec<usize>)>,
     urls: Vec<(String, Span)>,
+    decoder: decode::Decoder<'s, 'a>,
 }
 
 impl<'s, 'a> Extractor<'s, 'a> {
@@ -140,6 +142,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
             rules,
             matched: Vec::new(),
             urls: Vec::new(),
+            decoder: decode::Decoder::new(semantic),
         }
     }
 
@@ -242,6 +245,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
     }
 
     fn visit(&mut self, id: NodeId, kind: AstKind<'a>) {
+        self.decode(id, kind);
         match kind {
             AstKind::CallExpression(call) => {
                 let callee = call.callee.without_parentheses();
@@ -258,6 +262,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
                             argument: Some(argument),
                             argument_keys,
                             span: span(call.span),
+                            decoded: None,
                         },
                         id,
                     );
@@ -276,6 +281,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
                             argument: Some(argument),
                             argument_keys,
                             span: span(new.span),
+                            decoded: None,
                         },
                         id,
                     );
@@ -332,6 +338,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
                             argument: Some(argument),
                             argument_keys: Vec::new(),
                             span: span(b.span),
+                            decoded: None,
                         },
                         id,
                     );
@@ -408,6 +415,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     argument: Some(argument),
                     argument_keys: Vec::new(),
                     span: span(call.span),
+                    decoded: None,
                 },
                 id,
             );
@@ -422,6 +430,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
                             argument: Some(argument.clone()),
                             argument_keys: Vec::new(),
                             span: span(call.span),
+                            decoded: None,
                         },
                         id,
                     );
@@ -519,11 +528,16 @@ fn describe(fact: &Fact) -> String {
         FactKind::Read => format!("reads `{subject}`"),
         FactKind::New => format!("constructs `{subject}`"),
         FactKind::Env => format!("reads environment variable `{subject}`"),
+        FactKind::Text if fact.decoded.is_some() => format!("the decoded string \"{subject}\""),
         FactKind::Text => format!("the literal \"{subject}\""),
         FactKind::Key => format!("sets `{subject}`"),
         FactKind::Name => format!("uses `{subject}`"),
         FactKind::Compare => format!(
             "compares `{}` with \"{subject}\"",
+            fact.argument.as_deref().unwrap_or("a value")
+        ),
+        FactKind::Covert => format!(
+            "chooses between strings differing only by {subject}, on `{}`",
             fact.argument.as_deref().unwrap_or("a value")
         ),
     }
