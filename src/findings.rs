@@ -335,7 +335,8 @@ pub fn opt_out_audit(findings: &[Finding]) -> Vec<OptOut> {
         .collect();
     let mut switches: BTreeMap<(String, String), ()> = BTreeMap::new();
     for finding in findings {
-        for guard in finding.guards.iter().filter(|g| g.disables) {
+        // A server's feature flag is no switch the user can set.
+        for guard in finding.guards.iter().filter(|g| g.disables && g.kind != "server") {
             switches.insert((guard.switch.clone(), guard.kind.clone()), ());
         }
     }

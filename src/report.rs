@@ -209,9 +209,10 @@ pub struct PathStep {
 pub struct Guard {
     /// The switch: an environment variable, settings key or CLI flag.
     pub switch: String,
-    /// `env`, `setting` or `flag`.
+    /// `env`, `setting`, or `server`: a feature flag the vendor's server answers, which makes the
+    /// finding server-controlled (neither off nor on from the user's side).
     pub kind: String,
-    /// Whether setting the switch really stops this path.
+    /// Whether setting the switch really stops this path (for `server`, the flag turned off).
     pub disables: bool,
     pub file: String,
     pub span: Span,

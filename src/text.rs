@@ -153,9 +153,13 @@ fn render_findings(report: &Report, out: &mut String) {
                 let switches: Vec<String> = finding
                     .guards
                     .iter()
-                    .map(|g| {
-                        let effect = if g.disables { "stops it" } else { "does not stop it" };
-                        format!("{} ({}, {effect})", g.switch, g.kind)
+                    .map(|g| match (g.kind.as_str(), g.disables) {
+                        ("server", true) => {
+                            format!("{} (server-controlled: runs while the vendor's flag is on)", g.switch)
+                        }
+                        ("server", false) => format!("{} (server flag, does not stop it)", g.switch),
+                        (kind, true) => format!("{} ({kind}, stops it)", g.switch),
+                        (kind, false) => format!("{} ({kind}, does not stop it)", g.switch),
                     })
                     .collect();
                 let _ = writeln!(out, "           opt-out: {}", switches.join(", "));

@@ -716,6 +716,31 @@ fn chunk_exports_reach_other_files_only_through_what_the_chunk_exports() {
     assert_eq!(host.severity, Severity::Medium);
 }
 
+/// Telemetry the vendor's server switches on: the upload runs only while a feature gate
+/// fetched at start is on. The finding is server-controlled, and the gate is no opt-out.
+#[test]
+fn a_feature_gate_makes_a_send_server_controlled() {
+    let report = scan_file("guards/server.js");
+    let text = fixture_text("guards/server.js");
+    let host = finding_at(&report, "TT-ID-001", "server.js", &text, "os.hostname()");
+    assert_eq!(host.consequence, Some(Consequence::Sent));
+    let guards: Vec<(&str, &str, bool)> = host
+        .guards
+        .iter()
+        .map(|g| (g.switch.as_str(), g.kind.as_str(), g.disables))
+        .collect();
+    assert_eq!(
+        guards,
+        [("checkGate(\"upload_diagnostics\")", "server", true)],
+        "{host:#?}"
+    );
+    assert!(
+        report.opt_outs.iter().all(|o| o.kind != "server"),
+        "{:#?}",
+        report.opt_outs
+    );
+}
+
 // --- consequences ------------------------------------------------------------------------------
 
 /// The same time-zone read, three fates: shown to the user (local, low), compared with a region

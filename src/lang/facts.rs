@@ -153,9 +153,10 @@ pub struct Step {
 pub struct GuardFact {
     /// The environment variable or setting name.
     pub switch: String,
-    /// `env` or `setting`.
+    /// `env`, `setting`, or `server` for a feature flag the vendor's server answers (the code
+    /// is then server-controlled: neither off nor on from the user's side).
     pub kind: &'static str,
-    /// Whether opting out with the switch stops the code (false: the condition mentions the
+    /// Whether opting out with the switch (for `server`, the server turning the flag off) stops the code (false: the condition mentions the
     /// switch but another operand can still let the code run, or it runs only when opted out).
     pub disables: bool,
     /// Where the switch is read in the condition.

@@ -230,6 +230,19 @@ fn switches(resolver: &Resolver<'_, '_>, test: &Expression<'_>, runs_when: bool,
             switches(resolver, value, runs_when ^ negated ^ !truthy, out);
         }
         atom => {
+            if let Some(flag) = server_flag(resolver, atom) {
+                // Runs only while the vendor's server says so: turning the flag off stops it.
+                out.push(GuardFact {
+                    switch: flag,
+                    kind: "server",
+                    disables: runs_when,
+                    span: Span {
+                        start: atom.span().start,
+                        end: atom.span().end,
+                    },
+                });
+                return;
+            }
             if let Some((switch, kind)) = switch_of(resolver, atom) {
                 let set_value = opt_out_when_set().is_match(&switch);
                 if !set_value && !opt_out_when_cleared().is_match(&switch) {
@@ -256,6 +269,44 @@ fn is_constant(expr: &Expression<'_>) -> bool {
         expr.without_parentheses(),
         Expression::StringLiteral(_) | Expression::BooleanLiteral(_) | Expression::NumericLiteral(_)
     )
+}
+
+/// Calls of feature-flag clients (Statsig, LaunchDarkly, GrowthBook, PostHog, Unleash…) whose
+/// answer comes from the vendor's server.
+const FLAG_CALLS: &[&str] = &[
+    "checkGate",
+    "checkGateSync",
+    "getFeatureGate",
+    "isFeatureEnabled",
+    "getFeatureFlag",
+    "getFeatureValue",
+    "variation",
+    "boolVariation",
+    "isOn",
+    "getDynamicConfig",
+    "getExperiment",
+];
+
+/// A feature flag the condition asks the vendor's server about: `checkGate("tengu_x")`, named by
+/// the flag when it is a constant, else by the call.
+fn server_flag(resolver: &Resolver<'_, '_>, expr: &Expression<'_>) -> Option<String> {
+    let Expression::CallExpression(call) = expr.without_parentheses() else {
+        return None;
+    };
+    let chain = resolver.chain(&call.callee);
+    let last = chain.rsplit('.').next().unwrap_or(&chain);
+    if !FLAG_CALLS.contains(&last) {
+        return None;
+    }
+    let flag = call
+        .arguments
+        .first()
+        .and_then(|a| a.as_expression())
+        .and_then(super::resolve::string_value);
+    Some(match flag {
+        Some(flag) => format!("{last}(\"{flag}\")"),
+        None => format!("{last}(…)"),
+    })
 }
 
 /// The switch an expression reads: an environment variable (`process.env.X`) or a setting (the
@@ -295,7 +346,11 @@ impl Switches {
         let switches: Vec<GuardFact> = index
             .switches_in_file()
             .into_iter()
-            .filter(|g| opt_out_when_set().is_match(&g.switch) || opt_out_when_cleared().is_match(&g.switch))
+            .filter(|g| {
+                g.kind == "server"
+                    || opt_out_when_set().is_match(&g.switch)
+                    || opt_out_when_cleared().is_match(&g.switch)
+            })
             .collect();
         let runs = liveness.reached_without(|_| false);
         if switches.is_empty() {
