@@ -23,7 +23,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use headless_chrome::protocol::cdp::types::Event;
-use headless_chrome::protocol::cdp::{Log, Network, Page, Runtime, Target};
+use headless_chrome::protocol::cdp::{Emulation, Log, Network, Page, Runtime, Target};
 use headless_chrome::{Browser, LaunchOptions, Tab};
 use serde::de::DeserializeOwned;
 
@@ -505,6 +505,11 @@ fn hostile_names_and_code_stay_text_in_findings_and_source() {
     page.wait_until("document.querySelector('.source-view .code') !== null", "the source");
     let code = page.text(".source-view .code");
     assert!(code.contains("<img src=x onerror=alert(3)>"), "code reads: {code}");
+    // A direction override in the code is spelled out, not obeyed.
+    assert!(
+        code.contains("⟨U+202E⟩") && !code.contains('\u{202E}'),
+        "code reads: {code}"
+    );
     assert!(page.text(".source-title").contains(HOSTILE_NAME));
     assert_eq!(
         page.eval::<u32>("document.querySelectorAll('img').length"),
@@ -736,6 +741,7 @@ fn corpus_packages_timings_and_screenshots() {
             name,
         );
         let marks: serde_json::Value = page.eval("window.marks");
+        eprintln!("{name}: {}", page.text(".report-title .dim"));
         let since =
             |mark: &str| marks[mark].as_f64().unwrap_or(f64::NAN) - marks["picked"].as_f64().unwrap_or(f64::NAN);
         eprintln!(
@@ -751,7 +757,7 @@ fn corpus_packages_timings_and_screenshots() {
         page.show("findings");
         page.screenshot("corpus-findings");
         let opened = page.eval::<f64>("performance.now()");
-        page.click(".finding-row");
+        page.click(".finding[data-rule='TT-ID-001'] .finding-row");
         page.wait_until(
             "document.querySelector('.source-view .span-mark, .source-missing') !== null",
             "the source",
@@ -759,10 +765,23 @@ fn corpus_packages_timings_and_screenshots() {
         let shown = page.eval::<f64>("performance.now()");
         eprintln!("{name}: first source view {:.0} ms after the click", shown - opened);
         page.screenshot("corpus-source");
+        let opened = page.eval::<f64>("performance.now()");
+        page.click(".finding:not(.open) .finding-row");
+        page.wait_until(
+            "document.querySelector('.source-view .loading') === null && document.querySelector('.span-mark, .source-missing') !== null",
+            "the second source",
+        );
+        let shown = page.eval::<f64>("performance.now()");
+        eprintln!("{name}: next source view {:.0} ms after the click", shown - opened);
         page.show("files");
         page.screenshot("corpus-files");
         page.show("rules");
         page.screenshot("corpus-rules");
+        page.dark();
+        page.show("findings");
+        page.screenshot("corpus-findings-dark");
+        page.show("overview");
+        page.screenshot("corpus-overview-dark");
         page.assert_quiet();
     }
 }
@@ -818,7 +837,8 @@ fn tgz(members: Vec<(String, Vec<u8>)>) -> Vec<u8> {
 
 /// A CLI that reads the time zone and host name and posts them to a telemetry host unless
 /// `DO_NOT_TRACK` is set; a minified bundle (one long line) that sends the host name; and a
-/// file named as markup whose code holds markup and reads the host name.
+/// file named as markup whose code holds markup and a direction override and reads the host
+/// name.
 fn telemetry_package() -> Vec<u8> {
     let cli = format!(
         r#"#!/usr/bin/env node
@@ -847,7 +867,7 @@ named();
         "var a0=0;".repeat(300),
         "var b0=1;".repeat(300)
     );
-    let hostile = "const os = require(\"os\");\nconst label = \"<img src=x onerror=alert(3)>\";\n\
+    let hostile = "const os = require(\"os\");\nconst label = \"<img src=x onerror=alert(3)>\u{202E}\";\n\
                    module.exports = () => fetch(\"https://t.example.net/\" + label, { body: os.hostname() });\n";
     let members = [
         (
@@ -1222,6 +1242,19 @@ impl PageSession {
     fn text(&self, selector: &str) -> String {
         let quoted = serde_json::to_string(selector).expect("a selector");
         self.eval(&format!("(document.querySelector({quoted}) || {{}}).innerText || ''"))
+    }
+
+    /// Shows the page as a system in dark mode would.
+    fn dark(&self) {
+        self.tab
+            .call_method(Emulation::SetEmulatedMedia {
+                media: None,
+                features: Some(vec![Emulation::MediaFeature {
+                    name: "prefers-color-scheme".into(),
+                    value: "dark".into(),
+                }]),
+            })
+            .expect("dark mode");
     }
 
     /// Saves a screenshot to `target/browser-screenshots/<name>.png`.

@@ -286,8 +286,9 @@ fn report_view(
                 <div class="report-title">
                     <h2>{ title }</h2>
                     <span class="dim">
-                        { format!("{} · {} · {} files · {} findings", report.package.format, report.package.source,
-                            report.files.len(), report.findings.len()) }
+                        { format!("{} · {} · {} files · {} findings · read in {:.1} s", report.package.format,
+                            report.package.source, report.files.len(), report.findings.len(),
+                            report.stats.timings_ms.total / 1000.0) }
                         if imported { { " · opened from a saved report" } }
                     </span>
                 </div>

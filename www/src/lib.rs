@@ -4,6 +4,7 @@
 
 mod app;
 mod filters;
+mod invisible;
 mod panels;
 mod pool;
 mod protocol;

@@ -66,7 +66,7 @@ impl WorkerPool {
         let cores = web_sys::window()
             .map(|w| w.navigator().hardware_concurrency() as usize)
             .unwrap_or(2);
-        WorkerPool {
+        let pool = WorkerPool {
             inner: Rc::new(RefCell::new(Inner {
                 module,
                 worker_url,
@@ -76,7 +76,13 @@ impl WorkerPool {
                 listener: Callback::noop(),
                 next_job: 1,
             })),
+        };
+        // One engine starts with the page, so the first package does not wait for it; a
+        // failure here is reported when a job needs the worker.
+        if let Ok(slot) = pool.spawn() {
+            pool.inner.borrow_mut().slots.push(slot);
         }
+        pool
     }
 
     /// Where worker messages go (the app's reducer).

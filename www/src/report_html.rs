@@ -8,6 +8,7 @@ use html_escape::{encode_double_quoted_attribute as attribute, encode_text as te
 use telltale::report::{Report, Severity};
 
 use crate::filters::{consequence_name, never_runs};
+use crate::invisible::reveal;
 use crate::verdict::{Verdict, audit_in_words, uses_in_words};
 
 const STYLE: &str = "
@@ -162,12 +163,20 @@ pub fn render(report: &Report, verdict: &Verdict, rule_pack: &str) -> String {
             } else {
                 ""
             },
-            text(&finding.message),
+            text(&reveal(&finding.message)),
             text(&finding.file),
             finding.line,
             finding.column,
-            text(&finding.snippet)
+            text(&reveal(&finding.snippet))
         );
+        if let Some(decoded) = &finding.decoded {
+            let _ = write!(
+                out,
+                "<div>worked out from constant code: <code>{}</code> ({})</div>",
+                text(&reveal(&decoded.text)),
+                text(&reveal(&decoded.provenance))
+            );
+        }
         if !finding.path.is_empty() {
             out.push_str("<ol>");
             for step in &finding.path {

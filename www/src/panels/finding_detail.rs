@@ -7,6 +7,7 @@ use telltale::report::Report;
 use yew::prelude::*;
 
 use crate::filters::never_runs;
+use crate::invisible::reveal;
 use crate::panels::path_graph::PathGraph;
 use crate::state::SourceTarget;
 
@@ -41,7 +42,7 @@ pub fn finding_detail(props: &FindingDetailProps) -> Html {
     };
     html! {
         <div class="finding-detail">
-            <p class="message">{ &finding.message }</p>
+            <p class="message">{ reveal(&finding.message) }</p>
             if never_runs(finding) {
                 <p class="dim never-runs-note">
                     { "This code never runs: " }
@@ -59,7 +60,27 @@ pub fn finding_detail(props: &FindingDetailProps) -> Html {
                 </dd>
                 <dt>{ "fingerprint" }</dt><dd><code>{ &finding.fingerprint }</code></dd>
             </dl>
-            <pre class="snippet">{ &finding.snippet }</pre>
+            <pre class="snippet">{ reveal(&finding.snippet) }</pre>
+            if let Some(decoded) = &finding.decoded {
+                <div class="decoded">
+                    <h4>{ "Worked out from constant code" }</h4>
+                    <pre class="snippet">{ reveal(&decoded.text) }</pre>
+                    <p>{ reveal(&decoded.provenance) }</p>
+                    if !decoded.list.is_empty() {
+                        <p class="dim">{ "One of: " }{ reveal(&decoded.list.join(" · ")) }</p>
+                    }
+                    if let Some(literal) = decoded.literal {
+                        <button type="button" class="link" onclick={props.on_source.reform({
+                            let file = finding.file.clone();
+                            move |_: MouseEvent| SourceTarget {
+                                file: file.clone(),
+                                span: literal,
+                                label: "the literal it was decoded from".into(),
+                            }
+                        })}>{ "show the literal it came from" }</button>
+                    }
+                </div>
+            }
             if !finding.guards.is_empty() {
                 <div class="guards">
                     <h4>{ "Guarded by" }</h4>

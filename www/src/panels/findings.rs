@@ -11,6 +11,7 @@ use web_sys::{HtmlElement, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::filters::{FindingFilter, Grouping, SortKey, arrange, consequence_name, never_runs};
+use crate::invisible::reveal;
 use crate::panels::finding_detail::FindingDetail;
 use crate::state::SourceTarget;
 
@@ -200,7 +201,7 @@ fn row(props: &FindingsProps, index: usize) -> Html {
             <div class="finding-row" role="button" tabindex="0" aria-expanded={open.to_string()} {onclick} {onkeydown}>
                 <span class={classes!("sev", finding.severity.as_str())}>{ finding.severity.as_str() }</span>
                 <span class={classes!("consequence", consequence)} title="where the value goes">{ consequence }</span>
-                <span class="finding-title" title={finding.message.clone()}>{ summary }</span>
+                <span class="finding-title" title={reveal(&finding.message)}>{ reveal(summary) }</span>
                 <span class="finding-place path">{ format!("{}:{}:{}", finding.file, finding.line, finding.column) }</span>
             </div>
             if open {

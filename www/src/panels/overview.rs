@@ -20,6 +20,8 @@ pub struct OverviewProps {
 
 /// URLs shown per endpoint before "and N more".
 const URLS_SHOWN: usize = 3;
+/// Sends listed per switch that does not stop them, before "and N more".
+const SENDS_SHOWN: usize = 6;
 
 #[function_component(Overview)]
 pub fn overview(props: &OverviewProps) -> Html {
@@ -186,7 +188,7 @@ fn switches_table(report: &Report, verdict: &Verdict, on_filter: &Callback<Findi
                 <div class="still-sent">
                     { "With " }<code>{ &opt_out.switch }</code>{ " set, these still leave:" }
                     <ul>
-                        { for opt_out.does_not_stop.iter().map(|send| {
+                        { for opt_out.does_not_stop.iter().take(SENDS_SHOWN).map(|send| {
                             let filter = FindingFilter {
                                 text: send.fingerprint.clone(),
                                 hide_never_runs: false,
@@ -200,6 +202,9 @@ fn switches_table(report: &Report, verdict: &Verdict, on_filter: &Callback<Findi
                                 </li>
                             }
                         }) }
+                        if opt_out.does_not_stop.len() > SENDS_SHOWN {
+                            <li class="dim">{ format!("and {} more", opt_out.does_not_stop.len() - SENDS_SHOWN) }</li>
+                        }
                     </ul>
                 </div>
             }

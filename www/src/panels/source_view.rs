@@ -7,6 +7,7 @@ use telltale::report::Span;
 use web_sys::{Element, ScrollBehavior, ScrollIntoViewOptions, ScrollLogicalPosition};
 use yew::prelude::*;
 
+use crate::invisible::reveal;
 use crate::state::SourceState;
 
 #[derive(Properties, PartialEq)]
@@ -108,12 +109,12 @@ fn line_view(line: &ExcerptLine, span: Span, reformatted: bool) -> Html {
     let text = match marked_range(&line.text, line.start, span) {
         Some((from, to)) => html! {
             <>
-                { &line.text[..from] }
-                <mark class="span-mark">{ &line.text[from..to] }</mark>
-                { &line.text[to..] }
+                { reveal(&line.text[..from]) }
+                <mark class="span-mark">{ reveal(&line.text[from..to]) }</mark>
+                { reveal(&line.text[to..]) }
             </>
         },
-        None => html! { { &line.text } },
+        None => html! { { reveal(&line.text) } },
     };
     html! {
         <div class="code-line" data-start={line.start.to_string()}>
