@@ -8,7 +8,7 @@
 //! keyword rules see every literal, and a finding's line leads back to the string. The text
 //! regions are handed over as they are, for the parser proper.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 /// Shortest string kept, in characters: shorter runs in machine code are mostly noise.
 const MIN_CHARS: usize = 6;
@@ -36,22 +36,28 @@ pub(super) struct Found<'a> {
 /// Finds the strings and JavaScript-looking regions of `bytes`.
 pub(super) fn extract(bytes: &[u8]) -> Found<'_> {
     let mut found = Found::default();
-    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    let mut seen: HashSet<Vec<u8>> = HashSet::default();
     let mut at = 0;
     while at < bytes.len() {
-        let width = text_char_width(&bytes[at..]);
-        if width == 0 {
+        // Most of a binary is not text: skip it a byte at a time without decoding.
+        if TEXT_BYTES[usize::from(bytes[at])] == NOT_TEXT {
             at += 1;
             continue;
         }
         let start = at;
-        at += width;
-        loop {
-            let width = text_char_width(&bytes[at..]);
-            if width == 0 {
-                break;
+        while at < bytes.len() {
+            match TEXT_BYTES[usize::from(bytes[at])] {
+                ASCII_TEXT => at += 1,
+                UTF8_LEAD => match text_char_width(&bytes[at..]) {
+                    0 => break,
+                    width => at += width,
+                },
+                _ => break,
             }
-            at += width;
+        }
+        if at == start {
+            at += 1;
+            continue;
         }
         let run = &bytes[start..at];
         if run.len() >= MIN_REGION_BYTES && looks_like_javascript(run) {
@@ -67,6 +73,26 @@ pub(super) fn extract(bytes: &[u8]) -> Found<'_> {
     }
     found
 }
+
+const NOT_TEXT: u8 = 0;
+const ASCII_TEXT: u8 = 1;
+const UTF8_LEAD: u8 = 2;
+
+/// What each byte can be the start of: printable ASCII (or tab, newline), the first byte of a
+/// UTF-8 sequence, or neither.
+const TEXT_BYTES: [u8; 256] = {
+    let mut table = [NOT_TEXT; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = match byte as u8 {
+            0x20..=0x7e | b'\t' | b'\n' | b'\r' => ASCII_TEXT,
+            0xc2..=0xf4 => UTF8_LEAD,
+            _ => NOT_TEXT,
+        };
+        byte += 1;
+    }
+    table
+};
 
 /// Bytes of the printable character (or tab, newline) `bytes` starts with; 0 when it starts
 /// with anything else.
