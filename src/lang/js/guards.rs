@@ -67,25 +67,47 @@ impl<'s, 'a> GuardIndex<'s, 'a> {
         }
     }
 
-    /// Every switch some condition in the file tests, with the first place it is read.
-    pub fn switches_in_file(&self) -> Vec<GuardFact> {
+    /// Every switch some condition in the file tests, with the first place it is read, and the
+    /// spans of the code such conditions decide.
+    pub fn switches_in_file(&self) -> (Vec<GuardFact>, Vec<(u32, u32)>) {
+        let tree = self.semantic.nodes();
         let mut found: Vec<GuardFact> = Vec::new();
-        for node in self.semantic.nodes().iter() {
-            let test = match node.kind() {
-                AstKind::IfStatement(s) => &s.test,
-                AstKind::ConditionalExpression(c) => &c.test,
-                AstKind::LogicalExpression(l) => &l.left,
+        // Where code that such a condition decides can be: what to look at more closely.
+        let mut regions: Vec<(u32, u32)> = Vec::new();
+        for node in tree.iter() {
+            let (test, sides) = match node.kind() {
+                AstKind::IfStatement(s) => {
+                    let after = match (&s.alternate, tree.parent_kind(node.id())) {
+                        (None, AstKind::FunctionBody(b)) => Some(oxc::span::Span::new(s.span.end, b.span.end)),
+                        (None, AstKind::BlockStatement(b)) => Some(oxc::span::Span::new(s.span.end, b.span.end)),
+                        (None, AstKind::Program(p)) => Some(oxc::span::Span::new(s.span.end, p.span.end)),
+                        _ => None,
+                    };
+                    (
+                        &s.test,
+                        [
+                            Some(s.consequent.span()),
+                            s.alternate.as_ref().map(GetSpan::span).or(after),
+                        ],
+                    )
+                }
+                AstKind::ConditionalExpression(c) => (&c.test, [Some(c.consequent.span()), Some(c.alternate.span())]),
+                AstKind::LogicalExpression(l) => (&l.left, [Some(l.right.span()), None]),
                 _ => continue,
             };
             let mut here = Vec::new();
             switches(self.resolver, test, true, &mut here);
+            if here.is_empty() {
+                continue;
+            }
+            regions.extend(sides.into_iter().flatten().map(|side| (side.start, side.end)));
             for guard in here {
                 if !found.iter().any(|g| g.switch == guard.switch) {
                     found.push(guard);
                 }
             }
         }
-        found
+        (found, regions)
     }
 
     /// The switches tested by conditions that decide whether the code at each of `nodes` runs:
@@ -343,8 +365,8 @@ pub struct Switches {
 
 impl Switches {
     pub fn compute(index: &GuardIndex<'_, '_>, liveness: &Liveness) -> Self {
-        let switches: Vec<GuardFact> = index
-            .switches_in_file()
+        let (switches, regions) = index.switches_in_file();
+        let switches: Vec<GuardFact> = switches
             .into_iter()
             .filter(|g| {
                 g.kind == "server"
@@ -361,7 +383,12 @@ impl Switches {
             };
         }
         let mut blocked: FxHashMap<NodeId, Vec<usize>> = FxHashMap::default();
+        let nodes = index.semantic.nodes();
         for at in liveness.references() {
+            let start = nodes.kind(at).span().start;
+            if !regions.iter().any(|&(from, to)| from <= start && start < to) {
+                continue;
+            }
             let stopped_by: Vec<usize> = index
                 .at(&[at])
                 .iter()
