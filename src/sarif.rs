@@ -16,6 +16,23 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
+/// A member path as a SARIF `artifactLocation.uri`, which must be an RFC 3986 URI reference:
+/// bytes other than unreserved characters, sub-delimiters, `@` and `/` are percent-encoded
+/// (UTF-8), so a name with a space, `#`, `%` or a non-ASCII letter still points at its file and
+/// the jar-URL `!/` of nested archives stays readable. `:` is encoded too, lest a first segment
+/// such as `c:x.js` read as a scheme.
+fn artifact_uri(path: &str) -> String {
+    let mut uri = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=@/".contains(&byte) {
+            uri.push(char::from(byte));
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri
+}
+
 /// A finding's path as one SARIF thread flow, entry first (none when the path is empty).
 fn code_flows(finding: &Finding) -> Vec<Value> {
     if finding.path.is_empty() {
@@ -32,7 +49,7 @@ fn code_flows(finding: &Finding) -> Vec<Value> {
             json!({
                 "location": {
                     "physicalLocation": {
-                        "artifactLocation": { "uri": step.file },
+                        "artifactLocation": { "uri": artifact_uri(&step.file) },
                         "region": {
                             "startLine": step.line.max(1),
                             "startColumn": step.column.max(1),
@@ -78,7 +95,7 @@ pub fn to_sarif(report: &Report, rules: &RuleSet) -> Value {
                 "message": { "text": f.message },
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": f.file },
+                        "artifactLocation": { "uri": artifact_uri(&f.file) },
                         "region": {
                             "startLine": f.line.max(1),
                             "startColumn": f.column.max(1),
