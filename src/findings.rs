@@ -71,21 +71,21 @@ pub fn analyze_file(path: &str, kind: FileKind, data: &[u8], rules: &RuleSet) ->
             stage: Stage::Parse,
         });
     }
+    // Each finding with the version of it that applies if another file reads the export it
+    // runs through; they stay paired through sorting and deduplication.
     let mut seen = HashSet::new();
-    let mut pending = Vec::new();
+    let mut found: Vec<(Finding, Option<(String, Finding)>)> = Vec::new();
     for detection in &analysis.detections {
         for &rule in &detection.rules {
             if !seen.insert((rule, detection.fact.span.start)) {
                 continue;
             }
-            let found = finding(path, &text, &lines, detection, &detection.flow, rule, rules);
             let if_read = detection.flow.unless_read.as_ref().map(|export| {
                 let mut flow = detection.flow.clone();
                 flow.reachability = Reachability {
                     status: RunStatus::Reachable,
                     reason: Some(format!(
-                        "runs through the export `{}`, which another file reads or the package's users call",
-                        export
+                        "runs through the export `{export}`, which another file reads or the package's users call"
                     )),
                 };
                 (
@@ -93,26 +93,20 @@ pub fn analyze_file(path: &str, kind: FileKind, data: &[u8], rules: &RuleSet) ->
                     finding(path, &text, &lines, detection, &flow, rule, rules),
                 )
             });
-            pending.push(if_read);
-            out.findings.push(found);
-        }
-    }
-    let mut both: Vec<(Finding, Option<(String, Finding)>)> =
-        std::mem::take(&mut out.findings).into_iter().zip(pending).collect();
-    both.sort_by(|(a, _), (b, _)| (a.span.start, &a.rule).cmp(&(b.span.start, &b.rule)));
-    let mut findings = Vec::with_capacity(both.len());
-    for (found, if_read) in both {
-        if let Some((export, if_read)) = if_read {
-            out.pending.push(Pending {
-                index: findings.len(),
-                export,
+            found.push((
+                finding(path, &text, &lines, detection, &detection.flow, rule, rules),
                 if_read,
-            });
+            ));
         }
-        findings.push(found);
     }
-    out.findings = findings;
-    dedupe_overlapping(&mut out.findings, &mut out.pending);
+    found.sort_by(|(a, _), (b, _)| (a.span.start, &a.rule).cmp(&(b.span.start, &b.rule)));
+    dedupe_overlapping(&mut found);
+    for (index, (finding, if_read)) in found.into_iter().enumerate() {
+        if let Some((export, if_read)) = if_read {
+            out.pending.push(Pending { index, export, if_read });
+        }
+        out.findings.push(finding);
+    }
     out.names_read = analysis.names_read;
     out.module = analysis.module;
     out.urls = analysis
@@ -125,32 +119,16 @@ pub fn analyze_file(path: &str, kind: FileKind, data: &[u8], rules: &RuleSet) ->
 }
 
 /// One rule on nested spans (a chain and its prefix) is one finding: keep the first.
-fn dedupe_overlapping(findings: &mut Vec<Finding>, pending: &mut Vec<Pending>) {
+fn dedupe_overlapping<T>(findings: &mut Vec<(Finding, T)>) {
     let mut last_end: BTreeMap<String, u32> = BTreeMap::new();
-    let keep: Vec<bool> = findings
-        .iter()
-        .map(|f| {
-            let end = last_end.entry(f.rule.clone()).or_insert(0);
-            if f.span.start < *end {
-                return false;
-            }
-            *end = f.span.end;
-            true
-        })
-        .collect();
-    let mut new_index = Vec::with_capacity(keep.len());
-    let mut kept = 0;
-    for &k in &keep {
-        new_index.push(kept);
-        kept += usize::from(k);
-    }
-    pending.retain_mut(|p| {
-        let before = p.index;
-        p.index = new_index[before];
-        keep[before]
+    findings.retain(|(f, _)| {
+        let end = last_end.entry(f.rule.clone()).or_insert(0);
+        if f.span.start < *end {
+            return false;
+        }
+        *end = f.span.end;
+        true
     });
-    let mut keep = keep.into_iter();
-    findings.retain(|_| keep.next().unwrap_or(false));
 }
 
 fn finding(

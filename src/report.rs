@@ -204,6 +204,16 @@ pub struct PathStep {
     pub note: String,
 }
 
+impl PathStep {
+    /// The function as a reader sees it: `hf0 (hostDetector)`, or the code's own name alone.
+    pub fn function_label(&self) -> String {
+        match &self.readable_name {
+            Some(readable) => format!("{} ({readable})", self.function),
+            None => self.function.clone(),
+        }
+    }
+}
+
 /// An opt-out switch that stands between a finding and its sink.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Guard {

@@ -42,10 +42,7 @@ fn code_flows(finding: &Finding) -> Vec<Value> {
         .path
         .iter()
         .map(|step| {
-            let function = match &step.readable_name {
-                Some(readable) => format!("{} ({readable})", step.function),
-                None => step.function.clone(),
-            };
+            let function = step.function_label();
             json!({
                 "location": {
                     "physicalLocation": {

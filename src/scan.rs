@@ -244,48 +244,49 @@ fn resolve_exports(sources: &[SourceFile], per_file: &mut [FileFindings], manife
         })
         .filter_map(|e| e.file.as_deref())
         .collect();
-    // How many files read each name: a file's own reads already count in its own liveness.
-    let mut readers: FxHashMap<&str, usize> = FxHashMap::default();
-    for file in per_file.iter() {
-        for name in &file.names_read {
-            *readers.entry(name.as_str()).or_default() += 1;
-        }
-    }
-    // An ES module hands the CommonJS exports bundled inside it to other files only through its
-    // own exports: if no importer asks for one of those, names read elsewhere cannot be its.
-    let by_path: FxHashMap<&str, usize> = sources.iter().enumerate().map(|(i, s)| (s.path.as_str(), i)).collect();
-    let mut opened = vec![false; sources.len()];
-    for (source, file) in sources.iter().zip(per_file.iter()) {
-        for import in &file.module.imports {
-            let Some(target) = resolve_specifier(&source.path, &import.specifier, &by_path) else {
-                continue;
-            };
-            opened[target] |= match (&import.names, &per_file[target].module.exports) {
-                (Some(names), Some(exports)) => names.iter().any(|n| exports.contains(n)),
-                _ => true,
-            };
-        }
-    }
-    let mut runs = Vec::new();
-    for (index, (source, file)) in sources.iter().zip(per_file.iter()).enumerate() {
-        let api = api_files.contains(source.path.as_str());
-        let closed = file.module.exports.is_some() && !opened[index];
-        for (pending, export) in file.pending.iter().enumerate() {
-            let own = usize::from(file.names_read.contains(&export.export));
-            let elsewhere = !closed && readers.get(export.export.as_str()).copied().unwrap_or(0) > own;
-            if elsewhere || api {
-                runs.push((index, pending));
+    let pending: Vec<Vec<Pending>> = per_file.iter_mut().map(|f| std::mem::take(&mut f.pending)).collect();
+    let runs: Vec<(usize, Pending)> = {
+        let files: &[FileFindings] = per_file;
+        // How many files read each name: a file's own reads already count in its own liveness.
+        let mut readers: FxHashMap<&str, usize> = FxHashMap::default();
+        for file in files {
+            for name in &file.names_read {
+                *readers.entry(name.as_str()).or_default() += 1;
             }
         }
-    }
-    let mut pending: Vec<Vec<Option<Pending>>> = per_file
-        .iter_mut()
-        .map(|f| std::mem::take(&mut f.pending).into_iter().map(Some).collect())
-        .collect();
-    for (file, index) in runs {
-        if let Some(runs) = pending[file][index].take() {
-            per_file[file].findings[runs.index] = runs.if_read;
+        // An ES module hands the CommonJS exports bundled inside it to other files only through
+        // its own exports: if no importer asks for one of those, names read elsewhere cannot be
+        // its.
+        let by_path: FxHashMap<&str, usize> = sources.iter().enumerate().map(|(i, s)| (s.path.as_str(), i)).collect();
+        let mut opened = vec![false; sources.len()];
+        for (source, file) in sources.iter().zip(files) {
+            for import in &file.module.imports {
+                let Some(target) = resolve_specifier(&source.path, &import.specifier, &by_path) else {
+                    continue;
+                };
+                opened[target] |= match (&import.names, &files[target].module.exports) {
+                    (Some(names), Some(exports)) => names.iter().any(|n| exports.contains(n)),
+                    _ => true,
+                };
+            }
         }
+        let mut runs = Vec::new();
+        for (index, (source, list)) in sources.iter().zip(pending).enumerate() {
+            let file = &files[index];
+            let api = api_files.contains(source.path.as_str());
+            let closed = file.module.exports.is_some() && !opened[index];
+            for pending in list {
+                let own = usize::from(file.names_read.contains(&pending.export));
+                let elsewhere = !closed && readers.get(pending.export.as_str()).copied().unwrap_or(0) > own;
+                if elsewhere || api {
+                    runs.push((index, pending));
+                }
+            }
+        }
+        runs
+    };
+    for (file, runs) in runs {
+        per_file[file].findings[runs.index] = runs.if_read;
     }
 }
 

@@ -218,10 +218,7 @@ fn path_line(finding: &Finding) -> Option<String> {
     let last = finding.path.last()?;
     let mut names: Vec<String> = Vec::new();
     for step in &finding.path {
-        let name = match &step.readable_name {
-            Some(readable) => format!("{} ({readable})", step.function),
-            None => step.function.clone(),
-        };
+        let name = step.function_label();
         if names.last() != Some(&name) {
             names.push(name);
         }

@@ -10,6 +10,7 @@ use oxc::span::GetSpan;
 
 use super::liveness::binding_of;
 use super::resolve::Resolver;
+use super::shorten;
 use crate::report::Consequence;
 
 /// How many aliases, returns and calls a value is followed through.
@@ -205,12 +206,7 @@ impl<'s, 'a> Flows<'s, 'a> {
             .source
             .get(span.start as usize..(span.end as usize).min(self.source.len()))
             .unwrap_or("");
-        let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        if text.chars().count() > 60 {
-            format!("{}…", text.chars().take(59).collect::<String>())
-        } else {
-            text
-        }
+        shorten(&text.split_whitespace().collect::<Vec<_>>().join(" "), 60)
     }
 
     fn hop(trail: &mut Trail, node: NodeId, role: &'static str, note: String) {
@@ -615,14 +611,6 @@ impl<'s, 'a> Flows<'s, 'a> {
             return Some(symbol);
         }
         binding_of(self.semantic, function)
-    }
-}
-
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() > max {
-        format!("{}…", text.chars().take(max - 1).collect::<String>())
-    } else {
-        text.to_string()
     }
 }
 

@@ -366,14 +366,6 @@ pub struct Switches {
 impl Switches {
     pub fn compute(index: &GuardIndex<'_, '_>, liveness: &Liveness) -> Self {
         let (switches, regions) = index.switches_in_file();
-        let switches: Vec<GuardFact> = switches
-            .into_iter()
-            .filter(|g| {
-                g.kind == "server"
-                    || opt_out_when_set().is_match(&g.switch)
-                    || opt_out_when_cleared().is_match(&g.switch)
-            })
-            .collect();
         let runs = liveness.reached_without(|_| false);
         if switches.is_empty() {
             return Self {

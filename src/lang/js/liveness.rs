@@ -202,15 +202,13 @@ impl Liveness {
         }
         let mut edges: Vec<Vec<(u32, NodeId)>> = vec![Vec::new(); units.len()];
         let link = |units: &mut Vec<Unit>, edges: &mut Vec<Vec<(u32, NodeId)>>, from: u32, to: u32, at: NodeId| {
+            // `from` is the unit owning a reference: never a demand, which owns no code.
             let unit = &mut units[to as usize];
             unit.referred = true;
-            if from != NO_UNIT && units[from as usize].kind != UnitKind::Demand {
-                units[to as usize].referrer.get_or_insert(from);
-            }
-            let unit = &mut units[to as usize];
             if from == NO_UNIT {
                 unit.cause.get_or_insert(Cause::TopLevel(at));
             } else {
+                unit.referrer.get_or_insert(from);
                 edges[from as usize].push((to, at));
             }
         };

@@ -516,13 +516,18 @@ fn is_literal(expr: &Expression<'_>) -> bool {
         || matches!(expr.without_parentheses(), Expression::UnaryExpression(u) if matches!(u.argument, Expression::NumericLiteral(_)))
 }
 
+/// `text`, cut to `max` characters with an ellipsis, for notes on a path.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        format!("{}…", text.chars().take(max - 1).collect::<String>())
+    } else {
+        text.to_string()
+    }
+}
+
 /// One line on what the code at a fact does, for its path step.
 fn describe(fact: &Fact) -> String {
-    let subject: String = if fact.subject.chars().count() > 80 {
-        format!("{}…", fact.subject.chars().take(79).collect::<String>())
-    } else {
-        fact.subject.clone()
-    };
+    let subject = shorten(&fact.subject, 80);
     match fact.kind {
         FactKind::Call => format!("calls `{subject}`"),
         FactKind::Read => format!("reads `{subject}`"),
