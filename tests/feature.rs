@@ -557,11 +557,7 @@ fn guards_name_the_switches_that_stop_a_path() {
 
     let host = finding_at(&report, "TT-ID-001", file, &text, "os.hostname()");
     assert_eq!(host.consequence, Some(Consequence::Sent));
-    let switches: Vec<(&str, &str, bool)> = host
-        .guards
-        .iter()
-        .map(|g| (g.switch.as_str(), g.kind.as_str(), g.disables))
-        .collect();
+    let switches = switches_of(host);
     assert_eq!(
         switches,
         [("DO_NOT_TRACK", "env", true), ("MYTOOL_DISABLE_TELEMETRY", "env", true)],
@@ -578,11 +574,7 @@ fn guards_name_the_switches_that_stop_a_path() {
     );
 
     let mac = finding_at(&report, "TT-ID-003", file, &text, "os.networkInterfaces()");
-    let switches: Vec<(&str, &str, bool)> = mac
-        .guards
-        .iter()
-        .map(|g| (g.switch.as_str(), g.kind.as_str(), g.disables))
-        .collect();
+    let switches = switches_of(mac);
     assert_eq!(switches, [("usageStatisticsEnabled", "setting", true)], "{mac:#?}");
 }
 
@@ -624,6 +616,15 @@ fn a_switch_with_a_way_round_it_does_not_stop_the_send() {
     );
     let user = finding_at(&guarded, "TT-ID-002", "index.js", &text, "os.userInfo().username");
     assert!(table.does_not_stop.iter().any(|s| s.fingerprint == user.fingerprint));
+}
+
+/// A finding's guards as (switch, kind, disables).
+fn switches_of(finding: &Finding) -> Vec<(&str, &str, bool)> {
+    finding
+        .guards
+        .iter()
+        .map(|g| (g.switch.as_str(), g.kind.as_str(), g.disables))
+        .collect()
 }
 
 /// The roles of a finding's path steps, in order.
@@ -724,11 +725,7 @@ fn a_feature_gate_makes_a_send_server_controlled() {
     let text = fixture_text("guards/server.js");
     let host = finding_at(&report, "TT-ID-001", "server.js", &text, "os.hostname()");
     assert_eq!(host.consequence, Some(Consequence::Sent));
-    let guards: Vec<(&str, &str, bool)> = host
-        .guards
-        .iter()
-        .map(|g| (g.switch.as_str(), g.kind.as_str(), g.disables))
-        .collect();
+    let guards = switches_of(host);
     assert_eq!(
         guards,
         [("checkGate(\"upload_diagnostics\")", "server", true)],
