@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::files::FileKind;
-use crate::lang::facts::{FactKind, Flow, ModuleInterface};
+use crate::lang::facts::{FactKind, Flow, ModuleInterface, Step};
 use crate::lang::js::{self, Detection};
 use crate::package::metadata::Manifest;
 use crate::report::{
@@ -26,6 +26,33 @@ pub struct FileFindings {
     pub pending: Vec<Pending>,
     /// What the file exports and imports as an ES module.
     pub module: ModuleInterface,
+    /// Code the file keeps in strings, and binaries in its base64 literals: files of their own.
+    pub embedded: Vec<EmbeddedFile>,
+}
+
+/// A string of a file that is a file of its own: code run with `eval`, `new Function`, `vm` or
+/// an evaluating `Worker`, a long literal that is a whole program, or an executable, archive or
+/// WebAssembly module in base64.
+#[derive(Debug)]
+pub struct EmbeddedFile {
+    /// `file.js!/string@OFFSET`, OFFSET being where the literal starts in the file.
+    pub path: String,
+    pub data: Vec<u8>,
+    /// How the string is run, and from where; `None` when nothing was seen running it.
+    pub run: Option<EmbeddedRun>,
+    /// How it was decoded, when it was.
+    pub provenance: Option<String>,
+}
+
+/// The site that runs embedded code.
+#[derive(Debug, Clone)]
+pub struct EmbeddedRun {
+    /// `eval`, `new Function`, `new Worker(…, { eval: true })`…
+    pub runner: String,
+    /// Whether the site runs.
+    pub reachability: Reachability,
+    /// From the outer file's entry to the site (its last step).
+    pub path: Vec<PathStep>,
 }
 
 /// A finding in code that runs only through an export this file never reads. It is reported
@@ -109,6 +136,20 @@ pub fn analyze_file(path: &str, kind: FileKind, data: &[u8], rules: &RuleSet) ->
     }
     out.names_read = analysis.names_read;
     out.module = analysis.module;
+    out.embedded = analysis
+        .embedded
+        .into_iter()
+        .map(|code| EmbeddedFile {
+            path: format!("{path}!/string@{}", code.offset),
+            run: code.site.map(|site| EmbeddedRun {
+                runner: code.runner.unwrap_or_default(),
+                reachability: site.reachability,
+                path: site.steps.iter().map(|step| path_step(path, &lines, step)).collect(),
+            }),
+            provenance: code.provenance,
+            data: code.data,
+        })
+        .collect();
     out.urls = analysis
         .urls
         .into_iter()
@@ -207,19 +248,7 @@ fn finding(
             .iter()
             // Code that never runs has no way in: its path starts at the detection.
             .skip_while(|step| flow.reachability.status == RunStatus::Unreachable && step.role != "detection")
-            .map(|step| {
-                let (line, column) = lines.locate(step.span.start);
-                PathStep {
-                    role: step.role.to_string(),
-                    function: step.function.clone(),
-                    readable_name: step.readable_name.clone(),
-                    file: path.to_string(),
-                    span: step.span,
-                    line,
-                    column,
-                    note: step.note.clone(),
-                }
-            })
+            .map(|step| path_step(path, lines, step))
             .collect(),
         guards: flow
             .guards
@@ -234,6 +263,20 @@ fn finding(
             })
             .collect(),
         decoded,
+    }
+}
+
+fn path_step(path: &str, lines: &LineIndex, step: &Step) -> PathStep {
+    let (line, column) = lines.locate(step.span.start);
+    PathStep {
+        role: step.role.to_string(),
+        function: step.function.clone(),
+        readable_name: step.readable_name.clone(),
+        file: path.to_string(),
+        span: step.span,
+        line,
+        column,
+        note: step.note.clone(),
     }
 }
 

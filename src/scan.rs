@@ -10,10 +10,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::now_ms;
 use crate::files::{FileKind, classify, is_minified, native_format};
-use crate::findings::{FileFindings, Pending, analyze_file, endpoints, install_findings, opt_out_audit};
+use crate::findings::{
+    EmbeddedFile, EmbeddedRun, FileFindings, Pending, analyze_file, endpoints, install_findings, opt_out_audit,
+};
 use crate::package::metadata::{EntryKind, Manifest, read_manifests};
 use crate::package::{self, Limits, Member, PackageError, Sink};
-use crate::report::{ErrorEntry, FileEntry, PackageSummary, Report, Stage, Stats, Timings, Tool};
+use crate::report::{
+    ErrorEntry, FileEntry, Finding, PackageSummary, Reachability, Report, RunStatus, Severity, Stage, Stats, Timings,
+    Tool,
+};
 use crate::rules::RuleSet;
 
 /// What to scan.
@@ -156,16 +161,16 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
     let unpacked = now_ms();
     let Collector {
         mut files,
-        sources,
-        errors,
+        mut sources,
+        mut errors,
         bytes,
         progress,
     } = collector;
-    files.sort_by(|a, b| a.path.cmp(&b.path));
 
     let paths: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
-    let source_bytes = |path: &str| sources.iter().find(|s| s.path == path).map(|s| s.data.as_slice());
-    let manifests = read_manifests(&paths, source_bytes);
+    let manifests = read_manifests(&paths, |path: &str| {
+        sources.iter().find(|s| s.path == path).map(|s| s.data.as_slice())
+    });
     let package = PackageSummary {
         name: manifests.first().and_then(|m| m.name.clone()),
         version: manifests.first().and_then(|m| m.version.clone()),
@@ -180,9 +185,25 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
         bytes: 0,
     });
     let mut per_file = analyze_sources(&sources, rules);
+    let origins = open_embedded(
+        &mut files,
+        &mut sources,
+        &mut per_file,
+        &mut errors,
+        options.limits,
+        rules,
+    );
+    files.sort_by(|a, b| a.path.cmp(&b.path));
     resolve_exports(&sources, &mut per_file, &package.manifests);
+    for (origin, file) in origins.iter().zip(&mut per_file) {
+        if let Some(origin) = origin {
+            for finding in &mut file.findings {
+                origin.apply(finding);
+            }
+        }
+    }
+    let source_bytes = |path: &str| sources.iter().find(|s| s.path == path).map(|s| s.data.as_slice());
     let mut findings = install_findings(&package.manifests, source_bytes, rules);
-    let mut errors = errors;
     let mut urls = Vec::new();
     let (mut parsed_files, mut parsed_bytes) = (0, 0);
     for (source, result) in sources.iter().zip(per_file) {
@@ -223,6 +244,177 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
         opt_outs,
         errors,
     }
+}
+
+/// How many strings inside strings are opened: a program in a string may hold another.
+const MAX_EMBEDDED_DEPTH: usize = 3;
+/// Files made from strings in one package, and their bytes: past these, strings stay strings.
+const MAX_EMBEDDED_FILES: usize = 1000;
+const MAX_EMBEDDED_BYTES: usize = 256 << 20;
+
+/// Where a file made from a string comes from: the site that runs it (with the path to it
+/// from the outer file's entry) and how it was decoded. Nested strings add to their outer's.
+#[derive(Debug, Clone)]
+struct Origin {
+    /// The file the string is in.
+    outer: String,
+    run: Option<EmbeddedRun>,
+    provenance: Option<String>,
+}
+
+impl Origin {
+    fn nested(parent: Option<&Origin>, outer: &str, file: &EmbeddedFile) -> Origin {
+        let run = match (parent.map(|p| p.run.as_ref()), &file.run) {
+            // Inside a string nothing runs, whatever runs the inner one.
+            (Some(None), _) => None,
+            (Some(Some(outer_run)), Some(run)) => Some(EmbeddedRun {
+                runner: run.runner.clone(),
+                reachability: if outer_run.reachability.status == RunStatus::Reachable {
+                    run.reachability.clone()
+                } else {
+                    outer_run.reachability.clone()
+                },
+                path: outer_run.path.iter().chain(&run.path).cloned().collect(),
+            }),
+            (_, run) => run.clone(),
+        };
+        Origin {
+            outer: outer.to_string(),
+            run,
+            provenance: file.provenance.clone(),
+        }
+    }
+
+    /// A finding in the string's code runs only if the site that runs the string does; its
+    /// path starts at the outer file's entry.
+    fn apply(&self, finding: &mut Finding) {
+        let how = match &self.run {
+            Some(run) => format!("in code kept in a string of {} and run by `{}`", self.outer, run.runner),
+            None => format!("in a string of {}", self.outer),
+        };
+        finding.message.push_str(&format!("; {how}"));
+        if let Some(provenance) = &self.provenance {
+            finding.message.push_str(&format!(", {provenance}"));
+        }
+        if finding.reachability.status == RunStatus::Unreachable {
+            return;
+        }
+        match &self.run {
+            Some(run) if run.reachability.status == RunStatus::Unreachable => {
+                let site = run
+                    .path
+                    .last()
+                    .map(|s| format!("{}:{}", s.file, s.line))
+                    .unwrap_or_default();
+                let reason = run.reachability.reason.as_deref().unwrap_or("nothing leads to it");
+                finding.reachability = Reachability {
+                    status: RunStatus::Unreachable,
+                    reason: Some(format!("the string is run only at {site}, which never runs: {reason}")),
+                };
+                finding.severity = Severity::Info;
+                finding.message.push_str(&format!("; never runs: {reason}"));
+                finding.path.retain(|step| step.file == finding.file);
+            }
+            Some(run) => {
+                if run.reachability.status == RunStatus::Unknown {
+                    finding.reachability = run.reachability.clone();
+                }
+                finding.path.splice(0..0, run.path.iter().cloned());
+            }
+            None => {
+                finding.reachability = Reachability {
+                    status: RunStatus::Unknown,
+                    reason: Some("code kept in a string; nothing in the package was seen running it".into()),
+                };
+            }
+        }
+    }
+}
+
+/// Opens the strings analysis found to be files (code run from strings, programs and binaries
+/// in literals) and analyses them like any other file, strings in them included. Returns, for
+/// each source file, where it came from when it came from a string.
+fn open_embedded(
+    files: &mut Vec<FileEntry>,
+    sources: &mut Vec<SourceFile>,
+    per_file: &mut Vec<FileFindings>,
+    errors: &mut Vec<ErrorEntry>,
+    limits: Limits,
+    rules: &RuleSet,
+) -> Vec<Option<Origin>> {
+    let mut origins: Vec<Option<Origin>> = vec![None; sources.len()];
+    let (mut opened, mut opened_bytes) = (0, 0);
+    let mut start = 0;
+    for _ in 0..MAX_EMBEDDED_DEPTH {
+        let end = sources.len();
+        let mut found = Vec::new();
+        let mut found_origins = Vec::new();
+        for index in start..end {
+            for file in std::mem::take(&mut per_file[index].embedded) {
+                if opened >= MAX_EMBEDDED_FILES || opened_bytes + file.data.len() > MAX_EMBEDDED_BYTES {
+                    errors.push(ErrorEntry {
+                        file: file.path.clone(),
+                        message: "not opened: too many strings that are files in this package".into(),
+                        stage: Stage::Unpack,
+                    });
+                    continue;
+                }
+                opened += 1;
+                opened_bytes += file.data.len();
+                let origin = Origin::nested(origins[index].as_ref(), &sources[index].path, &file);
+                if package::is_container(&file.data) {
+                    let mut no_progress = |_| {};
+                    let mut collector = Collector {
+                        files: Vec::new(),
+                        sources: Vec::new(),
+                        errors: Vec::new(),
+                        bytes: 0,
+                        progress: &mut no_progress,
+                    };
+                    package::open_files([(file.path, file.data)], limits, &mut collector);
+                    files.extend(collector.files);
+                    errors.extend(collector.errors);
+                    for source in collector.sources {
+                        found.push(source);
+                        found_origins.push(Some(origin.clone()));
+                    }
+                } else {
+                    files.push(FileEntry {
+                        path: file.path.clone(),
+                        size: file.data.len() as u64,
+                        kind: FileKind::Javascript,
+                        minified: is_minified(&file.data),
+                        archive: None,
+                        incomplete: false,
+                        opaque: false,
+                    });
+                    found.push(SourceFile {
+                        path: file.path,
+                        kind: FileKind::Javascript,
+                        data: file.data,
+                    });
+                    found_origins.push(Some(origin));
+                }
+            }
+        }
+        if found.is_empty() {
+            break;
+        }
+        per_file.extend(analyze_sources(&found, rules));
+        sources.extend(found);
+        origins.extend(found_origins);
+        start = end;
+    }
+    origins
+}
+
+/// The contents of a file made from a string (`outer!/string@OFFSET`, strings in strings
+/// included), read back from the file it is in; `read` gives the package's own members.
+pub fn string_file(path: &str, read: &dyn Fn(&str) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
+    let (outer, offset) = path.rsplit_once("!/string@")?;
+    let offset: usize = offset.parse().ok()?;
+    let outer = read(outer).or_else(|| string_file(outer, read))?;
+    crate::lang::js::string_at(&String::from_utf8_lossy(&outer), offset).map(String::into_bytes)
 }
 
 /// Settles findings that run only through an export their file never reads: they run when any

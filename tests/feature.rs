@@ -694,6 +694,106 @@ fn cached_value_is_followed_to_the_request() {
     assert!(sink.note.contains("fetch"), "{sink:#?}");
 }
 
+/// Code hidden in strings (issue 10, item 4): a program in a string run by an evaluating
+/// `Worker`, one run by `vm.runInNewContext`, one by `eval` in a function nothing calls, a
+/// base64 program decoded into `new Function`, and a WebAssembly module in a base64 literal.
+/// Each string becomes a file `runs.js!/string@OFFSET` analysed like any other, and its
+/// findings run only if the site that runs the string does, with the path through that site.
+#[test]
+fn code_in_strings_is_analysed_as_files_linked_through_their_run_site() {
+    let report = scan_file("strings/runs.js");
+    let outer = fixture_text("strings/runs.js");
+    // The program kept in `S`, named by where its literal starts.
+    let literal = |needle: &str| -> (String, String) {
+        let at = outer
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} not in fixture"));
+        let end = at + 1 + outer[at + 1..].find('"').expect("closing quote");
+        (format!("runs.js!/string@{at}"), outer[at + 1..end].to_string())
+    };
+    let paths: Vec<&str> = report.files.iter().map(|f| f.path.as_str()).collect();
+
+    let (worker, worker_text) = literal("\"const os=require('os');const https");
+    assert!(paths.contains(&worker.as_str()), "{paths:?}");
+    let host = finding_at(&report, "TT-ID-001", &worker, &worker_text, "os.hostname()");
+    assert_eq!(host.consequence, Some(Consequence::Sent), "{host:#?}");
+    assert_eq!(host.reachability.status, RunStatus::Reachable, "{host:#?}");
+    assert!(
+        host.message.contains("run by `new Worker(…, { eval: true })`"),
+        "{}",
+        host.message
+    );
+    let files: Vec<(&str, &str)> = host.path.iter().map(|s| (s.file.as_str(), s.role.as_str())).collect();
+    assert_eq!(files.first(), Some(&("runs.js", "entry")), "{files:?}");
+    let run = host
+        .path
+        .iter()
+        .find(|s| s.file == "runs.js" && s.note.contains("as code"))
+        .unwrap_or_else(|| panic!("no run step: {:#?}", host.path));
+    assert_eq!(run.function, "T");
+    assert_eq!(
+        host.path.last().map(|s| (s.file.as_str(), s.role.as_str())),
+        Some((worker.as_str(), "sink"))
+    );
+
+    let (context, context_text) = literal("\"var tz=");
+    let zone = finding_at(
+        &report,
+        "TT-REGION-001",
+        &context,
+        &context_text,
+        "Intl.DateTimeFormat()",
+    );
+    assert_eq!(zone.consequence, Some(Consequence::Gates), "{zone:#?}");
+    assert!(zone.message.contains("run by `vm.runInNewContext`"), "{}", zone.message);
+
+    let (evaluated, evaluated_text) = literal("\"const os=require('os');fetch");
+    let mac = finding_at(
+        &report,
+        "TT-ID-003",
+        &evaluated,
+        &evaluated_text,
+        "os.networkInterfaces()",
+    );
+    assert_eq!(mac.severity, Severity::Info, "{mac:#?}");
+    assert_unreachable(mac, "the string is run only at runs.js:2, which never runs: in `G`");
+
+    let beacon = report
+        .findings
+        .iter()
+        .find(|f| {
+            f.rule == "TT-REGION-001"
+                && f.file.starts_with("runs.js!/string@")
+                && f.consequence == Some(Consequence::Sent)
+        })
+        .unwrap_or_else(|| panic!("no time zone sent from the decoded program:\n{}", listing(&report)));
+    assert!(
+        beacon.message.contains("run by `new Function`, decoded (base64)"),
+        "{}",
+        beacon.message
+    );
+    let (decoded_literal, _) = literal("\"cmVxdWlyZS");
+    assert_eq!(beacon.file, decoded_literal);
+
+    let (wasm, _) = literal("\"AGFzbQ");
+    let module = report
+        .files
+        .iter()
+        .find(|f| f.path == wasm)
+        .expect("the WebAssembly module is a file");
+    assert_eq!(module.kind, FileKind::Wasm);
+    let endpoint = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "TT-TEL-001" && f.file == format!("{wasm}!/strings.js"))
+        .unwrap_or_else(|| panic!("no endpoint from the module's strings:\n{}", listing(&report)));
+    assert!(
+        endpoint.snippet.contains("telemetry.example-metrics.io"),
+        "{endpoint:#?}"
+    );
+    assert_eq!(endpoint.reachability.status, RunStatus::Unknown, "{endpoint:#?}");
+}
+
 /// esbuild chunks wrap CommonJS modules and export only `default`. A loader that asks a chunk
 /// for `getMachineId` gets `undefined`: the machine id is never read, though the name is read
 /// elsewhere. A loader that takes `default` and calls `getHostId` on it does run the host id.

@@ -148,6 +148,28 @@ pub struct Step {
     pub note: String,
 }
 
+/// A string the file runs as code, or a binary it carries in base64: a file of its own,
+/// `file.js!/string@OFFSET`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbeddedCode {
+    /// Where the literal it came from starts in the file.
+    pub offset: u32,
+    pub data: Vec<u8>,
+    /// What runs it (`eval`, `new Worker(…, { eval: true })`), when that was seen.
+    pub runner: Option<String>,
+    /// How it was decoded, when it was: "decoded (base64, then XOR with 0x5b)".
+    pub provenance: Option<String>,
+    /// The site that runs it: whether that site runs, and the path to it (its last step).
+    pub site: Option<RunSite>,
+}
+
+/// Where embedded code is started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSite {
+    pub reachability: Reachability,
+    pub steps: Vec<Step>,
+}
+
 /// An opt-out switch tested by a condition on a path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GuardFact {

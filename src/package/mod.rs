@@ -130,6 +130,12 @@ pub trait Sink {
     fn error(&mut self, error: PackageError);
 }
 
+/// Whether `bytes` start like something [`open`] unpacks: an archive, a compressed stream, an
+/// executable or a WebAssembly module.
+pub fn is_container(bytes: &[u8]) -> bool {
+    sniff(bytes).is_some()
+}
+
 /// Opens `bytes` named `name` (the dropped file's name): an archive is unpacked, anything else
 /// becomes a single member called `name`. Returns the package's format.
 pub fn open(name: &str, bytes: &[u8], limits: Limits, sink: &mut dyn Sink) -> Format {

@@ -251,8 +251,16 @@ fn source(job: JobId, file: &str, span: Span, context: u32) -> Result<telltale::
             context_bytes: defaults.context_bytes * scale,
             ..defaults
         };
-        let answer = members
-            .get(file)
+        // A file made from a string is read back from the literal it came from.
+        let from_string;
+        let bytes = match members.get(file) {
+            Some(bytes) => Some(bytes.as_slice()),
+            None => {
+                from_string = telltale::scan::string_file(file, &|path| members.get(path).cloned());
+                from_string.as_deref()
+            }
+        };
+        let answer = bytes
             .map(|bytes| excerpt(&String::from_utf8_lossy(bytes), span, &options))
             .ok_or_else(|| format!("{file} is not a text file of this package"));
         package.contents = Contents::Unpacked(members);

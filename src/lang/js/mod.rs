@@ -3,6 +3,7 @@
 //! tree is still alive. Nothing arena-bound leaves this module.
 
 mod decode;
+mod embedded;
 mod flow;
 mod guards;
 mod liveness;
@@ -19,11 +20,12 @@ use oxc::semantic::{NodeId, Semantic, SemanticBuilder};
 use oxc::span::{GetSpan, SourceType};
 use regex::Regex;
 
+pub use self::embedded::string_at;
 use self::flow::{Flows, Hop, Trail, library_of};
 use self::guards::{GuardIndex, Switches};
 use self::liveness::{Liveness, names_read, step_at};
 use self::resolve::{Resolver, string_value};
-use crate::lang::facts::{Fact, FactKind, Flow, ModuleInterface, Step};
+use crate::lang::facts::{EmbeddedCode, Fact, FactKind, Flow, ModuleInterface, RunSite, Step};
 use crate::report::{Consequence, Reachability, RunStatus, Span};
 use crate::rules::RuleSet;
 
@@ -56,6 +58,8 @@ pub struct Analysis {
     pub names_read: rustc_hash::FxHashSet<String>,
     /// What it exports and imports as an ES module.
     pub module: ModuleInterface,
+    /// Code it keeps in strings, and binaries in base64 literals.
+    pub embedded: Vec<EmbeddedCode>,
 }
 
 /// Analyses one JavaScript or TypeScript file.
@@ -131,6 +135,7 @@ struct Extractor<'s, 'a> {
     matched: Vec<(Fact, NodeId, Vec<usize>)>,
     urls: Vec<(String, Span)>,
     decoder: decode::Decoder<'s, 'a>,
+    embedded: Vec<embedded::Found>,
 }
 
 impl<'s, 'a> Extractor<'s, 'a> {
@@ -143,6 +148,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
             matched: Vec::new(),
             urls: Vec::new(),
             decoder: decode::Decoder::new(semantic),
+            embedded: Vec::new(),
         }
     }
 
@@ -152,11 +158,37 @@ impl<'s, 'a> Extractor<'s, 'a> {
         }
         let matched = std::mem::take(&mut self.matched);
         let mut detections = Vec::with_capacity(matched.len());
-        if !matched.is_empty() {
-            let liveness = Liveness::compute(self.semantic);
+        let run_sites = self.embedded.iter().any(|f| f.site.is_some());
+        let liveness = (!matched.is_empty() || run_sites).then(|| Liveness::compute(self.semantic));
+        let embedded = std::mem::take(&mut self.embedded)
+            .into_iter()
+            .map(|found| {
+                let mut code = found.code;
+                if let (Some(site), Some(liveness)) = (found.site, &liveness) {
+                    let (reachability, _) = liveness.reachability(self.semantic, site);
+                    let mut steps: Vec<Step> = liveness
+                        .steps_to(self.semantic, site)
+                        .into_iter()
+                        .map(|(_, step)| step)
+                        .collect();
+                    let runner = code.runner.as_deref().unwrap_or("code");
+                    steps.push(step_at(
+                        self.semantic,
+                        "call",
+                        site,
+                        format!("runs the string at offset {} as code ({runner})", code.offset),
+                    ));
+                    code.site = Some(RunSite { reachability, steps });
+                }
+                code
+            })
+            .collect();
+        if let Some(liveness) = &liveness
+            && !matched.is_empty()
+        {
             let flows = Flows::new(self.semantic, &self.resolver, self.source);
             let index = GuardIndex::new(self.semantic, &self.resolver);
-            let switches = Switches::compute(&index, &liveness);
+            let switches = Switches::compute(&index, liveness);
             for (fact, node, rules) in matched {
                 let mut trail = Trail {
                     names: Vec::new(),
@@ -234,6 +266,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
             parsed: true,
             names_read: names_read(self.semantic),
             module: ModuleInterface::default(),
+            embedded,
         }
     }
 
@@ -268,8 +301,10 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     );
                 }
                 self.comparison_call(id, call);
+                self.code_runner(id, &call.callee, &call.arguments, false);
             }
             AstKind::NewExpression(new) => {
+                self.code_runner(id, &new.callee, &new.arguments, true);
                 let last = last_name(new.callee.without_parentheses());
                 if self.rules.wants(FactKind::New, last) {
                     let subject = self.resolver.chain(&new.callee);
@@ -298,8 +333,14 @@ impl<'s, 'a> Extractor<'s, 'a> {
             }
             AstKind::StringLiteral(s) => {
                 self.text(id, s.value.as_str(), span(s.span));
+                self.loose_literal(s.value.as_str(), s.span.start);
             }
             AstKind::TemplateLiteral(t) => {
+                if let ([quasi], true) = (t.quasis.as_slice(), t.expressions.is_empty())
+                    && let Some(cooked) = quasi.value.cooked
+                {
+                    self.loose_literal(cooked.as_str(), t.span.start);
+                }
                 for quasi in &t.quasis {
                     if let Some(cooked) = quasi.value.cooked {
                         self.text(id, cooked.as_str(), span(quasi.span));

@@ -13,7 +13,7 @@
 //! reader cannot tell apart becomes a `Covert` fact; names with invisible or bidi characters
 //! become `Name` facts (Trojan Source).
 
-mod encoding;
+pub(super) mod encoding;
 mod eval;
 mod unicode;
 mod value;
