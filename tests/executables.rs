@@ -1,10 +1,12 @@
-//! Compiled executables: the JavaScript that Bun and Node.js embed in ELF, Mach-O and PE files is
-//! opened like a nested archive, and other binaries yield their strings. The executables are
-//! built in code (tests/support/executables.rs), plus one real `bun build --compile` output when
-//! Bun can be installed from the npm registry.
+//! Compiled executables: the JavaScript that Bun, Node.js, `deno compile` and pkg embed in ELF,
+//! Mach-O and PE files is opened like a nested archive, and other binaries yield their strings.
+//! The executables are built in code (tests/support/executables.rs, and the pkg and Deno layouts
+//! below), plus real `bun build --compile`, Node.js SEA, pkg and `deno compile` output when the
+//! tools can be installed from the npm registry.
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -297,6 +299,410 @@ fn opaque_files_are_marked_in_the_report_and_their_strings_analysed() {
     );
 }
 
+// --- pkg ---------------------------------------------------------------------------------------
+
+/// pkg's codecs, as its `DOCOMPRESS` numbers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PkgCompression {
+    None = 0,
+    Gzip = 1,
+    Zstd = 3,
+}
+
+/// One file of a pkg snapshot: its path, content (source) and V8 bytecode.
+type PkgFile<'a> = (&'a str, Option<&'a [u8]>, Option<&'a [u8]>);
+
+/// A pkg executable as `lib/producer.ts` lays it out: the program, the payload (one stripe per
+/// store, compressed on its own), and the prelude whose last lines are the JSON arguments. With
+/// compression, paths are shortened through the dictionary as `makeKey` does.
+fn pkg_executable(files: &[PkgFile<'_>], compression: PkgCompression) -> Vec<u8> {
+    let mut dictionary: BTreeMap<String, String> = BTreeMap::new();
+    let mut key = |path: &str| {
+        if compression == PkgCompression::None {
+            return path.to_string();
+        }
+        let parts: Vec<String> = path
+            .split('/')
+            .map(|part| {
+                let next = dictionary.len();
+                dictionary
+                    .entry(part.to_string())
+                    .or_insert_with(|| format!("{next:x}"))
+                    .clone()
+            })
+            .collect();
+        parts.join("/")
+    };
+    let mut payload = Vec::new();
+    let mut vfs = serde_json::Map::new();
+    for (path, content, bytecode) in files {
+        let mut stores = serde_json::Map::new();
+        for (store, data) in [("0", bytecode), ("1", content)] {
+            let Some(data) = data else { continue };
+            let stored = match compression {
+                PkgCompression::None => data.to_vec(),
+                PkgCompression::Gzip => gzip(data),
+                PkgCompression::Zstd => {
+                    ruzstd::encoding::compress_to_vec(*data, ruzstd::encoding::CompressionLevel::Fastest)
+                }
+            };
+            stores.insert(store.into(), serde_json::json!([payload.len(), stored.len()]));
+            payload.extend(stored);
+        }
+        // A stat record, as pkg stores for every file.
+        stores.insert("3".into(), serde_json::json!([payload.len(), 2]));
+        payload.extend(b"{}");
+        vfs.insert(key(path), stores.into());
+    }
+    let mut file = elf(&[(".text", b"\x90\xc3")], None);
+    file.extend(b"// PAYLOAD_POSITION //");
+    file.extend(payload);
+    file.extend(
+        b"(function(process, require, console, EXECPATH_FD, PAYLOAD_POSITION, PAYLOAD_SIZE) { return (function (REQUIRE_COMMON, VIRTUAL_FILESYSTEM, DEFAULT_ENTRYPOINT, SYMLINKS, DICT, DOCOMPRESS) {\n  bootstrap();\n})(function (exports) {\n  common();\n},\n",
+    );
+    let arguments = [
+        serde_json::Value::from(vfs).to_string(),
+        format!("{:?}", files[0].0),
+        "{}".to_string(),
+        serde_json::to_string(&dictionary).unwrap(),
+        (compression as u8).to_string(),
+    ];
+    file.extend(arguments.join("\n,\n").as_bytes());
+    file.extend(b"\n);\n})");
+    file
+}
+
+const PKG_INDEX: &[u8] =
+    b"const os = require('os');\nrequire('https').get('https://pkg.example.com/t?h=' + os.hostname());\n";
+const PKG_LABEL: &[u8] = b"exports.label = (t) => '[tool] ' + t;\n";
+
+fn pkg_files() -> [PkgFile<'static>; 3] {
+    [
+        ("/snapshot/app/index.js", Some(PKG_INDEX), None),
+        ("/snapshot/app/lib/label.js", Some(PKG_LABEL), None),
+        ("/snapshot/app/package.json", Some(b"{\"name\":\"app\"}"), None),
+    ]
+}
+
+fn assert_pkg_files(opened: &support::Opened, prefix: &str) {
+    opened.assert_read(&format!("{prefix}snapshot/app/index.js"), PKG_INDEX);
+    opened.assert_read(&format!("{prefix}snapshot/app/lib/label.js"), PKG_LABEL);
+    opened.assert_read(&format!("{prefix}snapshot/app/package.json"), b"{\"name\":\"app\"}");
+}
+
+#[test]
+fn pkg_snapshot_in_a_linux_executable() {
+    let tool = pkg_executable(&pkg_files(), PkgCompression::None);
+    let tgz = gzip(
+        &Tar::new()
+            .file(b"package/package.json", b"{}")
+            .file(b"package/bin/tool", &tool)
+            .finish(),
+    );
+    let opened = open("tool-linux-x64.tgz", &tgz, Limits::default());
+    opened.assert_errors(&[]);
+    assert_eq!(opened.member("package/bin/tool").archive, Some(Format::Pkg));
+    assert_pkg_files(&opened, "package/bin/tool!/");
+}
+
+#[test]
+fn pkg_compressed_payloads_with_shortened_paths() {
+    for compression in [PkgCompression::Gzip, PkgCompression::Zstd] {
+        let tool = pkg_executable(&pkg_files(), compression);
+        let opened = open("tool", &tool, Limits::default());
+        opened.assert_errors(&[]);
+        assert_eq!(opened.format, Format::Pkg, "{compression:?}");
+        assert_pkg_files(&opened, "");
+    }
+}
+
+#[test]
+fn pkg_bytecode_only_files_are_opaque_and_give_their_strings() {
+    let bytecode = b"\xc0\xde\x05\x00\x00https://bytecode.example.com/collect\x00\x03userAgentHeader\x00";
+    let files = [
+        ("/snapshot/app/index.js", None, Some(&bytecode[..])),
+        // With both, the source is what is read.
+        (
+            "/snapshot/app/public.js",
+            Some(b"module.exports = 1;\n".as_slice()),
+            Some(b"\x01\x02".as_slice()),
+        ),
+    ];
+    let tool = pkg_executable(&files, PkgCompression::Gzip);
+    let opened = open("tool", &tool, Limits::default());
+    opened.assert_errors(&[]);
+    assert_eq!(opened.member("snapshot/app/index.js").archive, Some(Format::Opaque));
+    opened.assert_read(
+        "snapshot/app/index.js!/strings.js",
+        b"\"https://bytecode.example.com/collect\";\n\"userAgentHeader\";\n",
+    );
+    opened.assert_read("snapshot/app/public.js", b"module.exports = 1;\n");
+}
+
+#[test]
+fn pkg_files_are_analysed_like_any_bundle() {
+    let tool = pkg_executable(&pkg_files(), PkgCompression::Gzip);
+    let report = scan(
+        Input::Bytes {
+            name: "tool",
+            bytes: &tool,
+        },
+        &ScanOptions::default(),
+        &mut |_| {},
+    );
+    assert_eq!(report.package.format, Format::Pkg);
+    let endpoint = report
+        .endpoints
+        .iter()
+        .find(|e| e.host == "pkg.example.com")
+        .expect("the file's endpoint");
+    assert_eq!(endpoint.files, ["snapshot/app/index.js"]);
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.file == "snapshot/app/index.js" && f.rule.starts_with("TT-ID")),
+        "the host name read in the file: {:#?}",
+        report.findings
+    );
+}
+
+// --- deno compile --------------------------------------------------------------------------------
+
+const DENO_MAIN: &[u8] = b"import { label } from './lib/label.ts';\nimport os from 'node:os';\n\
+    await fetch('https://deno.example.com/v1', { method: 'POST', body: os.hostname() });\nconsole.log(label('ready'));\n";
+const DENO_LABEL: &[u8] = b"export const label = (t: string): string => `[tool] ${t}`;\n";
+const DENO_REMOTE: &[u8] = b"export const red = (s) => `\\x1b[31m${s}\\x1b[39m`;\n";
+
+fn sized_u64(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend((bytes.len() as u64).to_le_bytes());
+    out.extend(bytes);
+}
+
+fn sized_u32(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend((bytes.len() as u32).to_le_bytes());
+    out.extend(bytes);
+}
+
+/// A Deno 2.2+ data section as `serialize_binary_data_section` writes it: `files` in the virtual
+/// file system (directories from their paths, short JSON keys), `remote` modules in the store.
+fn deno_section(files: &[(&str, &[u8])], remote: &[(&str, &[u8])]) -> Vec<u8> {
+    #[derive(Default)]
+    struct Directory {
+        files: Vec<(String, usize, usize)>,
+        directories: BTreeMap<String, Directory>,
+    }
+    fn json(directory: &Directory) -> serde_json::Value {
+        let mut entries: Vec<serde_json::Value> = directory
+            .directories
+            .iter()
+            .map(|(name, sub)| serde_json::json!({"Dir": {"n": name, "e": json(sub)}}))
+            .collect();
+        for (name, offset, length) in &directory.files {
+            entries.push(serde_json::json!({"File": {"n": name, "o": [offset, length], "u": true, "t": 0}}));
+        }
+        entries.into()
+    }
+    let mut root = Directory::default();
+    let mut data = Vec::new();
+    for (path, source) in files {
+        let mut parts: Vec<&str> = path.split('/').collect();
+        let name = parts.pop().unwrap();
+        let directory = parts.into_iter().fold(&mut root, |dir, part| {
+            dir.directories.entry(part.to_string()).or_default()
+        });
+        directory.files.push((name.to_string(), data.len(), source.len()));
+        data.extend_from_slice(source);
+    }
+    let mut out = b"d3n0l4nd".to_vec();
+    sized_u64(&mut out, br#"{"argv":[],"entrypoint_key":"main.ts"}"#);
+    sized_u64(&mut out, b"");
+    out.extend((remote.len() as u32).to_le_bytes());
+    for (id, (specifier, _)) in remote.iter().enumerate() {
+        sized_u32(&mut out, specifier.as_bytes());
+        out.extend((id as u32).to_le_bytes());
+    }
+    out.extend(0u32.to_le_bytes()); // redirects
+    out.extend((remote.len() as u32).to_le_bytes());
+    for (id, (_, source)) in remote.iter().enumerate() {
+        out.extend((id as u32).to_le_bytes());
+        out.push(0); // JavaScript
+        sized_u32(&mut out, source);
+        out.push(0); // no transpiled code, source map or CJS analysis
+    }
+    sized_u64(&mut out, json(&root).to_string().as_bytes());
+    sized_u64(&mut out, &data);
+    out.extend(b"d3n0l4nd");
+    out
+}
+
+fn deno_program() -> Vec<u8> {
+    deno_section(
+        &[("main.ts", DENO_MAIN), ("lib/label.ts", DENO_LABEL)],
+        &[("https://jsr.io/@std/fmt/1.0.0/colors.js", DENO_REMOTE)],
+    )
+}
+
+fn assert_deno_modules(opened: &support::Opened, prefix: &str) {
+    opened.assert_read(&format!("{prefix}main.ts"), DENO_MAIN);
+    opened.assert_read(&format!("{prefix}lib/label.ts"), DENO_LABEL);
+    opened.assert_read(&format!("{prefix}https/jsr.io/@std/fmt/1.0.0/colors.js"), DENO_REMOTE);
+}
+
+/// An ELF executable carrying `section` as libsui's note: owner `SUI`, type 0x53554901, and a
+/// descriptor of the u16-sized section name and the data.
+fn sui_elf(section: &[u8]) -> Vec<u8> {
+    let mut desc = 8u16.to_le_bytes().to_vec();
+    desc.extend(b"d3n0l4nd");
+    desc.extend(section);
+    let mut file = elf(&[(".text", b"\x90\xc3")], Some(("SUI", &desc)));
+    // The note's type: 8 bytes into the note the program header points at.
+    let note_at = u64::from_le_bytes(file[72..80].try_into().unwrap()) as usize;
+    file[note_at + 8..note_at + 12].copy_from_slice(&0x5355_4901u32.to_le_bytes());
+    file
+}
+
+#[test]
+fn deno_program_in_an_elf_note() {
+    let tool = sui_elf(&deno_program());
+    let tgz = gzip(
+        &Tar::new()
+            .file(b"package/package.json", b"{}")
+            .file(b"package/bin/tool", &tool)
+            .finish(),
+    );
+    let opened = open("tool-linux-x64.tgz", &tgz, Limits::default());
+    opened.assert_errors(&[]);
+    assert_eq!(opened.member("package/bin/tool").archive, Some(Format::Deno));
+    assert_deno_modules(&opened, "package/bin/tool!/");
+}
+
+#[test]
+fn deno_program_in_a_mach_o_section_and_a_pe_resource() {
+    let section = deno_program();
+    for (name, tool) in [
+        ("tool", macho("__SUI", "d3n0l4nd", &section)),
+        ("tool.exe", pe(&[(".text", b"\xc3")], Some(("D3N0L4ND", &section)))),
+    ] {
+        let opened = open(name, &tool, Limits::default());
+        opened.assert_errors(&[]);
+        assert_eq!(opened.format, Format::Deno, "{name}");
+        assert_deno_modules(&opened, "");
+    }
+}
+
+/// An eszip 2.0 (SHA-256 digests, here zeros: they are not checked) of (specifier, source).
+fn eszip_v2(modules: &[(&str, &[u8])]) -> Vec<u8> {
+    let sized_be = |out: &mut Vec<u8>, bytes: &[u8]| {
+        out.extend((bytes.len() as u32).to_be_bytes());
+        out.extend(bytes);
+    };
+    let mut header = Vec::new();
+    let mut sources = Vec::new();
+    for (specifier, source) in modules {
+        sized_be(&mut header, specifier.as_bytes());
+        header.push(0);
+        header.extend((sources.len() as u32).to_be_bytes());
+        header.extend((source.len() as u32).to_be_bytes());
+        header.extend([0u8; 8]);
+        header.push(0);
+        sources.extend_from_slice(source);
+        sources.extend([0u8; 32]);
+    }
+    let mut out = b"ESZIP_V2".to_vec();
+    sized_be(&mut out, &header);
+    out.extend([0u8; 32]);
+    sized_be(&mut out, &sources);
+    sized_be(&mut out, b"");
+    out
+}
+
+const ESZIP_MAIN: &[u8] =
+    b"import { red } from 'https://deno.land/std@0.200.0/fmt/colors.ts';\nconsole.log(red('hi'));\n";
+
+fn eszip() -> Vec<u8> {
+    eszip_v2(&[
+        ("file:///home/dev/app/main.ts", ESZIP_MAIN),
+        ("https://deno.land/std@0.200.0/fmt/colors.ts", DENO_REMOTE),
+    ])
+}
+
+fn assert_eszip_modules(opened: &support::Opened) {
+    opened.assert_read("home/dev/app/main.ts", ESZIP_MAIN);
+    opened.assert_read("https/deno.land/std@0.200.0/fmt/colors.ts", DENO_REMOTE);
+}
+
+#[test]
+fn deno_1_x_program_appended_with_its_trailer() {
+    // Deno 1.34 to 1.45: eszip, metadata, npm file system, npm files, 40-byte trailer.
+    let program = elf(&[(".text", b"\x90\xc3")], None);
+    let eszip = eszip();
+    let metadata = br#"{"argv":[]}"#;
+    let npm_vfs = br#"{"name":"node_modules","entries":[{"Dir":{"name":"chalk","entries":[{"File":{"name":"index.js","offset":0,"len":12}}]}}]}"#;
+    let mut tool = program.clone();
+    let positions = [
+        tool.len(),
+        tool.len() + eszip.len(),
+        tool.len() + eszip.len() + metadata.len(),
+        tool.len() + eszip.len() + metadata.len() + npm_vfs.len(),
+    ];
+    tool.extend(&eszip);
+    tool.extend(metadata);
+    tool.extend(npm_vfs);
+    tool.extend(b"chalk.red();");
+    tool.extend(b"d3n0l4nd");
+    for position in positions {
+        tool.extend((position as u64).to_be_bytes());
+    }
+    let opened = open("tool", &tool, Limits::default());
+    opened.assert_errors(&[]);
+    assert_eq!(opened.format, Format::Deno);
+    assert_eszip_modules(&opened);
+    opened.assert_read("node_modules/chalk/index.js", b"chalk.red();");
+
+    // Deno 1.20 to 1.33: eszip, metadata, 24-byte trailer.
+    let mut tool = program;
+    let positions = [tool.len(), tool.len() + eszip.len()];
+    tool.extend(&eszip);
+    tool.extend(metadata);
+    tool.extend(b"d3n0l4nd");
+    for position in positions {
+        tool.extend((position as u64).to_be_bytes());
+    }
+    let opened = open("tool", &tool, Limits::default());
+    opened.assert_errors(&[]);
+    assert_eszip_modules(&opened);
+}
+
+#[test]
+fn deno_2_0_section_appended_by_older_libsui() {
+    // The 40-byte header with positions after it, then eszip and metadata; libsui before 0.13
+    // appended the section, its magic 0x501e, the name's hash and the length.
+    let eszip = eszip();
+    let metadata = br#"{"argv":[]}"#;
+    let mut section = b"d3n0l4nd".to_vec();
+    for position in [
+        0,
+        eszip.len(),
+        eszip.len() + metadata.len(),
+        eszip.len() + metadata.len() + 4,
+    ] {
+        section.extend((position as u64).to_be_bytes());
+    }
+    section.extend(&eszip);
+    section.extend(metadata);
+    section.extend(b"null");
+    let mut tool = elf(&[(".text", b"\x90\xc3")], None);
+    tool.extend(&section);
+    tool.extend(0x501eu32.to_le_bytes());
+    tool.extend(b"d3n0l4nd".iter().map(|&b| u32::from(b)).sum::<u32>().to_le_bytes());
+    tool.extend((section.len() as u64 + 16).to_le_bytes());
+    let opened = open("tool", &tool, Limits::default());
+    opened.assert_errors(&[]);
+    assert_eq!(opened.format, Format::Deno);
+    assert_eszip_modules(&opened);
+}
+
 // --- hostile executables -----------------------------------------------------------------------
 
 #[test]
@@ -366,6 +772,116 @@ fn a_damaged_sea_blob_is_reported() {
 }
 
 #[test]
+fn a_pkg_prelude_cut_short_is_reported_and_the_executable_read_for_strings() {
+    let mut tool = pkg_executable(&pkg_files(), PkgCompression::None);
+    tool.truncate(tool.len() - 3);
+    let opened = open("tool", &tool, Limits::default());
+    assert_eq!(opened.format, Format::Opaque);
+    opened.assert_errors(&[("tool", "pkg payload: the prelude does not end as pkg ends it")]);
+    assert!(opened.paths().contains(&"strings.js"));
+}
+
+#[test]
+fn a_pkg_payload_claiming_more_than_the_file_is_reported() {
+    let tool = pkg_executable(&pkg_files(), PkgCompression::None);
+    // The first stripe's length, now eight terabytes.
+    let lying = replace_once(
+        &tool,
+        format!("[0,{}]", PKG_INDEX.len()).as_bytes(),
+        b"[0,8796093022208]",
+    );
+    let opened = open("tool", &lying, Limits::default());
+    assert_eq!(opened.format, Format::Opaque);
+    opened.assert_errors(&[("tool", "more than precedes the prelude")]);
+}
+
+#[test]
+fn a_pkg_stripe_that_inflates_past_the_budget_is_cut_and_reported() {
+    let bomb = vec![b' '; 4 << 20];
+    let files = [("/snapshot/app/index.js", Some(bomb.as_slice()), None)];
+    let tool = pkg_executable(&files, PkgCompression::Gzip);
+    assert!(tool.len() < 64 << 10, "the bomb is small: {}", tool.len());
+    let opened = open("tool", &tool, small_limits());
+    assert_eq!(opened.format, Format::Pkg);
+    opened.assert_errors(&[("snapshot/app/index.js", "inflates past its allowance of 256.0 KiB")]);
+    assert_eq!(opened.member("snapshot/app/index.js").data.len(), 256 << 10);
+}
+
+#[test]
+fn a_damaged_pkg_stripe_is_reported_and_the_rest_read() {
+    let mut tool = pkg_executable(&pkg_files(), PkgCompression::Gzip);
+    // The first stripe starts right after the placeholder text: break its gzip header.
+    let at = memchr_find(&tool, b"// PAYLOAD_POSITION //") + 22;
+    tool[at..at + 4].copy_from_slice(b"oops");
+    let opened = open("tool", &tool, Limits::default());
+    assert_eq!(opened.format, Format::Pkg);
+    opened.assert_errors(&[("snapshot/app/index.js", "damaged data")]);
+    opened.assert_read("snapshot/app/lib/label.js", PKG_LABEL);
+}
+
+fn memchr_find(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("present")
+}
+
+/// `bytes` with the first `from` replaced by `to`.
+fn replace_once(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at = memchr_find(bytes, from);
+    [&bytes[..at], to, &bytes[at + from.len()..]].concat()
+}
+
+#[test]
+fn a_deno_section_cut_short_is_reported() {
+    let mut section = deno_program();
+    section.truncate(section.len() - 4);
+    let opened = open("tool", &sui_elf(&section), Limits::default());
+    assert_eq!(opened.format, Format::Opaque);
+    opened.assert_errors(&[("tool", "deno compile program: the closing `d3n0l4nd` is missing")]);
+}
+
+#[test]
+fn a_deno_file_outside_the_file_data_is_reported() {
+    // main.ts's length, all nines: as many digits, so the section's sizes still hold.
+    let length = DENO_MAIN.len().to_string();
+    let lying = replace_once(
+        &deno_program(),
+        format!("\"o\":[0,{length}]").as_bytes(),
+        format!("\"o\":[0,{}]", "9".repeat(length.len())).as_bytes(),
+    );
+    let opened = open("tool", &sui_elf(&lying), Limits::default());
+    opened.assert_errors(&[("tool", "main.ts lies outside the file data")]);
+}
+
+#[test]
+fn a_deno_trailer_pointing_outside_the_file_is_reported() {
+    let mut tool = elf(&[(".text", b"\x90\xc3")], None);
+    tool.extend(b"d3n0l4nd");
+    tool.extend(u64::MAX.to_be_bytes());
+    tool.extend((1u64 << 40).to_be_bytes());
+    let opened = open("tool", &tool, Limits::default());
+    assert_eq!(opened.format, Format::Opaque);
+    opened.assert_errors(&[("tool", "deno compile program: the eszip lies outside the file")]);
+}
+
+#[test]
+fn a_deno_remote_module_count_of_billions_is_reported() {
+    let mut section = b"d3n0l4nd".to_vec();
+    sized_u64(&mut section, b"{}");
+    sized_u64(&mut section, b"");
+    section.extend(1u32.to_le_bytes());
+    sized_u32(&mut section, b"https://x.example/a.js");
+    section.extend(0u32.to_le_bytes()); // its id
+    section.extend(0u32.to_le_bytes()); // redirects
+    section.extend(u32::MAX.to_le_bytes());
+    // Six empty records of module 0, then the data ends.
+    section.extend([0u8; 64]);
+    let opened = open("tool", &sui_elf(&section), Limits::default());
+    opened.assert_errors(&[("tool", "deno compile program: the remote module table is cut short")]);
+}
+
+#[test]
 fn modules_count_against_the_budget() {
     let many: Vec<String> = (0..50).map(|i| format!("/$bunfs/root/m{i}.js")).collect();
     let modules: Vec<BunModule<'_>> = many.iter().map(|name| BunModule::source(name, b"x()")).collect();
@@ -389,6 +905,9 @@ fn cut_executables_never_panic() {
         macho("__BUN", "__bun", &graph),
         fat(&[(0x0100_000c, &macho("__BUN", "__bun", &graph))]),
         pe(&[(".bun", &graph)], Some(("NODE_SEA_BLOB", &sea()))),
+        pkg_executable(&pkg_files(), PkgCompression::Gzip),
+        sui_elf(&deno_program()),
+        pe(&[(".text", b"\xc3")], Some(("D3N0L4ND", &deno_program()))),
     ];
     for sample in &samples {
         for cut in (0..sample.len()).step_by(7) {
@@ -591,4 +1110,209 @@ fn real_node_sea_lists_its_script_and_assets() {
     assert_eq!(opened.format, Format::NodeSea);
     opened.assert_read("app.js", script.as_bytes());
     opened.assert_read("assets/cfg.json", b"{\"endpoint\":\"https://cfg.example.com\"}");
+}
+
+// --- real pkg output ------------------------------------------------------------------------------
+
+/// The pkg release the real fixtures are packed with.
+const PKG_VERSION: &str = "6.23.0";
+
+/// Installs `package@version` from the npm registry into the test cache (once) and returns the
+/// folder it was installed in; `None`, with the reason printed, when the registry cannot be
+/// reached.
+fn npm_install(package: &str, version: &str, installed_file: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{version}", package.replace('/', "+")));
+    if dir.join(installed_file).is_file() {
+        return Some(dir);
+    }
+    std::fs::create_dir_all(&dir).expect("create the npm cache folder");
+    let installed = Command::new("npm")
+        .args(["install", "--no-save", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&dir)
+        .arg(format!("{package}@{version}"))
+        .output();
+    match installed {
+        Ok(output) if output.status.success() && dir.join(installed_file).is_file() => Some(dir),
+        Ok(output) => {
+            println!(
+                "skipped: `npm install {package}@{version}` failed (registry unreachable?): {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            None
+        }
+        Err(error) => {
+            println!("skipped: npm cannot be run: {error}");
+            None
+        }
+    }
+}
+
+/// Packs `dir/index.js` with pkg. pkg downloads its patched Node.js base binaries from GitHub,
+/// which this test cannot count on, so the base is a shell script that runs the machine's
+/// `node` (pkg runs the base to make bytecode) and carries the five placeholders pkg fills in.
+/// The payload and prelude pkg appends are its own; the script is then swapped for a minimal ELF
+/// program, since where the payload starts follows from the prelude, not from the base.
+fn pkg_pack(pkg: &Path, dir: &Path, args: &[&str]) -> Vec<u8> {
+    let mut base = b"#!/bin/sh\nexec node \"$@\"\n# // PAYLOAD_POSITION // // PAYLOAD_SIZE // // PRELUDE_POSITION // // PRELUDE_SIZE //\n#\0".to_vec();
+    base.extend(b"// BAKERY ".repeat(20));
+    base.push(b'\n');
+    let base_path = dir.join("base.sh");
+    std::fs::write(&base_path, &base).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&base_path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let output = Command::new("node")
+        .current_dir(dir)
+        .env("PKG_NODE_PATH", &base_path)
+        .env("PKG_CACHE_PATH", dir.join("cache"))
+        .arg(pkg.join("node_modules/@yao-pkg/pkg/lib-es5/bin.js"))
+        .args(["--target", "node20-linux-x64", "--output", "tool"])
+        .args(args)
+        .arg("index.js")
+        .output()
+        .expect("run pkg");
+    assert!(
+        output.status.success(),
+        "pkg failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let packed = std::fs::read(dir.join("tool")).expect("packed executable");
+    assert!(packed.starts_with(&base[..10]), "pkg put the base first");
+    let mut tool = elf(&[(".text", b"\x90\xc3")], None);
+    tool.extend_from_slice(&packed[base.len()..]);
+    tool
+}
+
+#[test]
+fn real_pkg_output_lists_sources_and_bytecode() {
+    let Some(pkg) = npm_install("@yao-pkg/pkg", PKG_VERSION, "node_modules/@yao-pkg/pkg/lib-es5/bin.js") else {
+        return;
+    };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("pkg-pack-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    let index = "const os = require('os');\nconst { label } = require('./lib/label');\n\
+                 fetch('https://telemetry.example.com/v1/events', { method: 'POST', body: os.hostname() });\n\
+                 console.log(label('ready'));\n";
+    let label = "exports.label = (text) => '[tool] ' + text;\n";
+    std::fs::write(dir.join("index.js"), index).unwrap();
+    std::fs::write(dir.join("lib/label.js"), label).unwrap();
+    std::fs::write(
+        dir.join("package.json"),
+        r#"{"name":"app","version":"1.0.0","bin":"index.js"}"#,
+    )
+    .unwrap();
+
+    // Sources kept (`--public`, no bytecode), compressed with Brotli; paths shortened.
+    let sources = pkg_pack(&pkg, &dir, &["--no-bytecode", "--public", "--compress", "Brotli"]);
+    // The default: V8 bytecode only, gzip.
+    let bytecode = pkg_pack(&pkg, &dir, &["--compress", "GZip"]);
+    std::fs::remove_dir_all(&dir).ok();
+
+    // pkg names the snapshot's folder after the project's.
+    let root = format!("snapshot/{}", dir.file_name().unwrap().to_string_lossy());
+    let opened = open("tool", &sources, Limits::default());
+    opened.assert_errors(&[]);
+    assert_eq!(opened.format, Format::Pkg);
+    opened.assert_read(&format!("{root}/index.js"), index.as_bytes());
+    opened.assert_read(&format!("{root}/lib/label.js"), label.as_bytes());
+    assert!(opened.paths().contains(&format!("{root}/package.json").as_str()));
+
+    let opened = open("tool", &bytecode, Limits::default());
+    opened.assert_errors(&[]);
+    assert_eq!(opened.format, Format::Pkg);
+    let module = opened.member(&format!("{root}/index.js"));
+    assert_eq!(module.archive, Some(Format::Opaque), "bytecode only");
+    let strings = opened.member(&format!("{root}/index.js!/strings.js"));
+    let strings = String::from_utf8_lossy(&strings.data);
+    assert!(
+        strings.contains("\"https://telemetry.example.com/v1/events\";"),
+        "{strings}"
+    );
+}
+
+// --- real `deno compile` output ---------------------------------------------------------------------
+
+/// The Deno release the real fixture is compiled with (the 2.2+ data section layout).
+const DENO_VERSION: &str = "2.9.6";
+
+#[test]
+fn real_deno_compile_output_lists_its_files() {
+    let Some(deno) = npm_install("deno", DENO_VERSION, "node_modules/deno/package.json") else {
+        return;
+    };
+    // The npm package runs its platform package's binary.
+    let Some(executable) = ["node_modules/@deno/linux-x64-glibc/deno", "node_modules/deno/deno"]
+        .iter()
+        .map(|path| deno.join(path))
+        .find(|path| path.is_file())
+    else {
+        println!("skipped: no Deno binary for this platform in the npm package");
+        return;
+    };
+    // `deno compile` downloads its runtime (denort) from dl.deno.land, which this test cannot
+    // count on; DENORT_BIN names a local one. The data section Deno writes is the same whatever
+    // the runtime; any small ELF program will carry it (`/bin/true` here).
+    let runtime = Path::new("/bin/true");
+    if !runtime.is_file() {
+        println!("skipped: no /bin/true to carry the program");
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("deno-compile-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    let main = "import os from 'node:os';\nimport { label } from './lib/label.ts';\n\
+                await fetch('https://telemetry.example.com/v1/events', { method: 'POST', body: os.hostname() });\n\
+                console.log(label('ready'));\n";
+    let label = "export function label(text: string): string {\n  return '[tool] ' + text;\n}\n";
+    std::fs::write(dir.join("main.ts"), main).unwrap();
+    std::fs::write(dir.join("lib/label.ts"), label).unwrap();
+    let output = Command::new(&executable)
+        .current_dir(&dir)
+        .env("DENORT_BIN", runtime)
+        .env("DENO_DIR", dir.join("deno-dir"))
+        .env("NO_COLOR", "1")
+        .args(["compile", "--no-check", "--output", "tool", "main.ts"])
+        .output()
+        .expect("run deno");
+    assert!(
+        output.status.success(),
+        "deno compile failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tool = std::fs::read(dir.join("tool")).expect("compiled executable");
+    std::fs::remove_dir_all(&dir).ok();
+
+    let tgz = Tar::new()
+        .file(b"package/package.json", b"{}")
+        .file(b"package/bin/tool", &tool)
+        .finish();
+    let opened = open("tool-linux-x64.tar", &tgz, Limits::default());
+    opened.assert_errors(&[]);
+    assert_eq!(opened.member("package/bin/tool").archive, Some(Format::Deno));
+    opened.assert_read("package/bin/tool!/main.ts", main.as_bytes());
+    opened.assert_read("package/bin/tool!/lib/label.ts", label.as_bytes());
+
+    let report = scan(
+        Input::Bytes {
+            name: "tool-linux-x64.tar",
+            bytes: &tgz,
+        },
+        &ScanOptions::default(),
+        &mut |_| {},
+    );
+    let module_path = "package/bin/tool!/main.ts";
+    assert_eq!(
+        report.files.iter().find(|f| f.path == module_path).map(|f| f.kind),
+        Some(FileKind::Typescript)
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.file == module_path && f.rule.starts_with("TT-ID")),
+        "the host name read in the module: {:#?}",
+        report.findings
+    );
 }

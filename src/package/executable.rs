@@ -5,7 +5,12 @@
 //! - `bun build --compile`: the standalone module graph, in a `.bun` section (ELF, PE), a
 //!   `__BUN` segment (Mach-O) or appended to the file by older Bun ([`bun`]);
 //! - Node.js single-executable applications: the `NODE_SEA_BLOB` note (ELF), section (Mach-O)
-//!   or resource (PE) ([`sea`]).
+//!   or resource (PE) ([`sea`]);
+//! - `deno compile`: the `d3n0l4nd` data section (an ELF note, a Mach-O section, a PE resource;
+//!   appended to the file by older Deno), its virtual file system and remote modules, or the
+//!   eszip of Deno before 2.1 ([`deno`]);
+//! - vercel/pkg and `@yao-pkg/pkg`: the payload and prelude appended to a patched Node.js, files
+//!   decompressed when pkg compressed them ([`pkg`]).
 //!
 //! Anything else is [`Format::Opaque`]: another executable, a `.node` addon, WebAssembly, a
 //! JavaScriptCore bytecode module. Its printable strings become the member `!/strings.js` and long
@@ -13,17 +18,22 @@
 //! rules and the parser still see what can be seen.
 //!
 //! Everything is read in place from slices of the executable's bytes: a 250 MB binary is never
-//! copied, only the modules taken out of it are.
+//! copied, only the modules taken out of it are (and what pkg compressed, inflated within the
+//! budget).
 
 mod bun;
+mod deno;
+mod pkg;
 mod sea;
 mod strings;
+
+use std::io::Read;
 
 use object::read::elf::{FileHeader, ProgramHeader};
 use object::read::macho::FatArch;
 use object::{Object, ObjectSection};
 
-use super::{Container, Format, Unpacker, names};
+use super::{Container, Format, Unpacker, names, read_member, sniff};
 
 /// Application code a packager put into an executable, found by where it lives.
 #[derive(Debug)]
@@ -32,6 +42,12 @@ enum Embedded<'a> {
     Bun(&'a [u8]),
     /// A Node.js single-executable blob.
     NodeSea(&'a [u8]),
+    /// A `deno compile` data section (starting with `d3n0l4nd`).
+    Deno(&'a [u8]),
+    /// An executable Deno 1.x appended its program to (trailer at the end).
+    DenoAppended(&'a [u8]),
+    /// An executable with pkg's prelude at this offset.
+    Pkg(&'a [u8], usize),
 }
 
 /// One executable in a file: a thin file has one, a universal Mach-O one per architecture.
@@ -79,6 +95,20 @@ pub(super) fn read(unpacker: &mut Unpacker<'_>, bytes: &[u8], archive: &str, pre
                     }
                     Err(problem) => {
                         unpacker.error(archive, format!("Node.js single-executable blob: {problem}"));
+                        None
+                    }
+                },
+                Embedded::Deno(section) => open_deno(unpacker, deno::parse_section(section), archive, &prefix, depth),
+                Embedded::DenoAppended(file) => {
+                    open_deno(unpacker, deno::parse_appended(file), archive, &prefix, depth)
+                }
+                Embedded::Pkg(thin, prelude_at) => match pkg::parse(thin, prelude_at) {
+                    Ok(payload) => {
+                        deliver_pkg(unpacker, &payload, archive, &prefix, depth);
+                        Some(Format::Pkg)
+                    }
+                    Err(problem) => {
+                        unpacker.error(archive, format!("pkg payload: {problem}"));
                         None
                     }
                 },
@@ -155,7 +185,9 @@ fn find_embedded(bytes: &[u8]) -> Result<Vec<Slice<'_>>, String> {
 }
 
 /// Bun's section (ELF, PE: `.bun`; Mach-O: `__BUN,__bun`), else a graph older Bun appended to the
-/// file; Node's blob (ELF: a note, Mach-O: `NODE_SEA,__NODE_SEA_BLOB`, PE: an `RCDATA` resource).
+/// file; Node's blob (ELF: a note, Mach-O: `NODE_SEA,__NODE_SEA_BLOB`, PE: an `RCDATA` resource);
+/// Deno's section (ELF: a libsui note, Mach-O: `__SUI,d3n0l4nd`, PE: an `RCDATA` resource), else
+/// one older Deno or libsui appended; and only when none of these is there, pkg's prelude.
 fn find_in_thin(bytes: &[u8]) -> Result<Vec<Embedded<'_>>, String> {
     let mut found = Vec::new();
     let file = object::File::parse(bytes).map_err(|e| e.to_string())?;
@@ -164,7 +196,8 @@ fn find_in_thin(bytes: &[u8]) -> Result<Vec<Embedded<'_>>, String> {
         let name = section.name().unwrap_or("");
         let is_bun = matches!((segment, name), ("", ".bun") | ("__BUN", "__bun"));
         let is_sea = (segment, name) == ("NODE_SEA", "__NODE_SEA_BLOB");
-        if !is_bun && !is_sea {
+        let is_deno = (segment, name.as_bytes()) == ("__SUI", &deno::MAGIC[..]);
+        if !is_bun && !is_sea && !is_deno {
             continue;
         }
         let data = section
@@ -176,8 +209,10 @@ fn find_in_thin(bytes: &[u8]) -> Result<Vec<Embedded<'_>>, String> {
         }
         found.push(if is_bun {
             Embedded::Bun(data)
-        } else {
+        } else if is_sea {
             Embedded::NodeSea(data)
+        } else {
+            Embedded::Deno(data)
         });
     }
     match &file {
@@ -190,41 +225,63 @@ fn find_in_thin(bytes: &[u8]) -> Result<Vec<Embedded<'_>>, String> {
     if !found.iter().any(|e| matches!(e, Embedded::Bun(_))) && bun::has_appended_graph(bytes) {
         found.push(Embedded::Bun(&bytes[..bytes.len() - 8]));
     }
+    if !found.iter().any(|e| matches!(e, Embedded::Deno(_))) {
+        if let Some(section) = deno::appended_section(bytes) {
+            found.push(Embedded::Deno(section));
+        } else if deno::has_appended_program(bytes) {
+            found.push(Embedded::DenoAppended(bytes));
+        }
+    }
+    // pkg leaves no header or section: look for its prelude only when nothing else is there.
+    if found.is_empty()
+        && let Some(prelude_at) = pkg::find(bytes)
+    {
+        found.push(Embedded::Pkg(bytes, prelude_at));
+    }
     Ok(found)
 }
 
-/// The `NODE_SEA_BLOB` note postject adds to an ELF executable.
+/// The notes of an ELF executable's note segments: `NODE_SEA_BLOB` (postject) and libsui's `SUI`
+/// note with Deno's section.
 fn elf_notes<'a, Elf: FileHeader<Endian = object::Endianness>>(
     header: &Elf,
     bytes: &'a [u8],
-) -> Result<Option<Embedded<'a>>, String> {
+) -> Result<Vec<Embedded<'a>>, String> {
     let endian = header.endian().map_err(|e| e.to_string())?;
     let segments = header.program_headers(endian, bytes).map_err(|e| e.to_string())?;
+    let (mut sea, mut deno) = (None, None);
     for segment in segments {
         let Ok(Some(mut notes)) = segment.notes(endian, bytes) else {
             continue;
         };
         while let Ok(Some(note)) = notes.next() {
             if note.name() == sea::RESOURCE_NAME.as_bytes() {
-                return Ok(Some(Embedded::NodeSea(note.desc())));
+                sea.get_or_insert(Embedded::NodeSea(note.desc()));
+            } else if note.name() == deno::NOTE_OWNER
+                && note.n_type(endian) == deno::NOTE_TYPE
+                && let Some(section) = deno::note_section(note.desc())
+            {
+                deno.get_or_insert(Embedded::Deno(section));
             }
         }
     }
-    Ok(None)
+    Ok(sea.into_iter().chain(deno).collect())
 }
 
-/// The `NODE_SEA_BLOB` `RCDATA` resource postject adds to a PE executable.
+/// The named `RCDATA` resources of a PE executable: `NODE_SEA_BLOB` (postject) and `D3N0L4ND`
+/// (libsui, for Deno).
 fn pe_resource<'a>(
     directories: object::read::pe::DataDirectories<'a>,
     sections: &object::read::pe::SectionTable<'a>,
     bytes: &'a [u8],
-) -> Result<Option<Embedded<'a>>, String> {
+) -> Result<Vec<Embedded<'a>>, String> {
     use object::read::pe::ResourceNameOrId;
+    let mut found = Vec::new();
     let Ok(Some(directory)) = directories.resource_directory(bytes, sections) else {
-        return Ok(None);
+        return Ok(found);
     };
     let Ok(root) = directory.root() else {
-        return Ok(None);
+        return Ok(found);
     };
     for by_type in root.entries {
         if !matches!(by_type.name_or_id(), ResourceNameOrId::Id(object::pe::RT_RCDATA)) {
@@ -237,10 +294,12 @@ fn pe_resource<'a>(
             let ResourceNameOrId::Name(name) = by_name.name_or_id() else {
                 continue;
             };
-            if !name
-                .to_string_lossy(directory)
-                .is_ok_and(|n| n.eq_ignore_ascii_case(sea::RESOURCE_NAME))
-            {
+            let Ok(name) = name.to_string_lossy(directory) else {
+                continue;
+            };
+            let is_sea = name.eq_ignore_ascii_case(sea::RESOURCE_NAME);
+            let is_deno = name.as_bytes().eq_ignore_ascii_case(deno::MAGIC);
+            if !is_sea && !is_deno {
                 continue;
             }
             let Some(languages) = by_name.data(directory).ok().and_then(|d| d.table()) else {
@@ -255,14 +314,18 @@ fn pe_resource<'a>(
             };
             let rva = entry.offset_to_data.get(object::LittleEndian);
             let size = entry.size.get(object::LittleEndian) as usize;
-            let blob = sections
+            let data = sections
                 .pe_data_at(bytes, rva)
                 .and_then(|data| data.get(..size))
-                .ok_or("the NODE_SEA_BLOB resource lies outside the file")?;
-            return Ok(Some(Embedded::NodeSea(blob)));
+                .ok_or_else(|| format!("the {name} resource lies outside the file"))?;
+            found.push(if is_sea {
+                Embedded::NodeSea(data)
+            } else {
+                Embedded::Deno(data)
+            });
         }
     }
-    Ok(None)
+    Ok(found)
 }
 
 /// Delivers the modules of a Bun graph; names lose Bun's virtual root (`/$bunfs/`, `B:/~BUN/`).
@@ -317,4 +380,101 @@ fn deliver_sea(unpacker: &mut Unpacker<'_>, sea: &sea::Blob<'_>, archive: &str, 
             return;
         }
     }
+}
+
+/// Delivers a parsed `deno compile` program, or reports why it could not be parsed.
+fn open_deno(
+    unpacker: &mut Unpacker<'_>,
+    parsed: Result<Vec<deno::Module<'_>>, String>,
+    archive: &str,
+    prefix: &str,
+    depth: u32,
+) -> Option<Format> {
+    match parsed {
+        Ok(modules) => {
+            deliver_deno(unpacker, &modules, archive, prefix, depth);
+            Some(Format::Deno)
+        }
+        Err(problem) => {
+            unpacker.error(archive, format!("deno compile program: {problem}"));
+            None
+        }
+    }
+}
+
+/// Delivers the files and remote modules of a `deno compile` program.
+fn deliver_deno(unpacker: &mut Unpacker<'_>, modules: &[deno::Module<'_>], archive: &str, prefix: &str, depth: u32) {
+    for module in modules {
+        let path = format!("{prefix}{}", names::display(module.name.as_bytes()));
+        for trick in names::tricks(module.name.as_bytes()) {
+            unpacker.error(
+                &path,
+                format!("{trick}; shown as text only, nothing is written to disk"),
+            );
+        }
+        if !unpacker.deliver_slice(archive, path, module.source, depth) {
+            return;
+        }
+    }
+}
+
+/// Delivers the files of a pkg snapshot (`snapshot/app/index.js`): the content when pkg kept it,
+/// else the V8 bytecode, opaque, for its strings. Compressed stripes are inflated within the
+/// budget.
+fn deliver_pkg(unpacker: &mut Unpacker<'_>, payload: &pkg::Payload<'_>, archive: &str, prefix: &str, depth: u32) {
+    for file in &payload.files {
+        let path = format!("{prefix}{}", names::display(file.path.as_bytes()));
+        for trick in names::tricks(file.path.as_bytes()) {
+            unpacker.error(
+                &path,
+                format!("{trick}; shown as text only, nothing is written to disk"),
+            );
+        }
+        // Sources are kept only for `--public` packages or `--no-bytecode` builds.
+        let (stored, container) = match (file.content, file.bytecode) {
+            (Some(content), _) => (content, None),
+            (None, Some(bytecode)) => (bytecode, Some(Container::Opaque)),
+            (None, None) => continue,
+        };
+        let delivered = if payload.compression == pkg::Compression::None {
+            let container = container.or_else(|| sniff(stored));
+            unpacker.deliver_slice_as(archive, path, stored, depth, container)
+        } else {
+            match pkg::reader(payload.compression, stored) {
+                Ok(mut reader) => deliver_inflated(unpacker, archive, path, &mut reader, depth, container),
+                Err(problem) => {
+                    unpacker.error(&path, problem);
+                    true
+                }
+            }
+        };
+        if !delivered {
+            return;
+        }
+    }
+}
+
+/// Delivers what `reader` inflates, up to the budget's allowance (a bomb is cut there and
+/// reported); false once the file budget is spent.
+fn deliver_inflated(
+    unpacker: &mut Unpacker<'_>,
+    archive: &str,
+    path: String,
+    reader: &mut dyn Read,
+    depth: u32,
+    container: Option<Container>,
+) -> bool {
+    if let Err(exhausted) = unpacker.budget.take_file() {
+        unpacker.error(archive, exhausted.to_string());
+        return false;
+    }
+    let (data, problem) = read_member(reader, None, unpacker.budget.member_allowance());
+    unpacker.budget.charge(data.len() as u64);
+    if let Some(problem) = problem {
+        unpacker.error(&path, problem);
+    }
+    let size = data.len() as u64;
+    let container = container.or_else(|| sniff(&data));
+    unpacker.deliver_as(path, data, size, depth, container);
+    true
 }

@@ -57,6 +57,11 @@ pub enum Format {
     /// A Node.js single-executable application: its `NODE_SEA_BLOB` (main script, assets) was
     /// opened.
     NodeSea,
+    /// An executable made by `deno compile`: its embedded program (local files, remote modules)
+    /// was opened.
+    Deno,
+    /// An executable made by vercel/pkg or `@yao-pkg/pkg`: its snapshot file system was opened.
+    Pkg,
     /// Machine code or bytecode whose application code could not be read (any other executable,
     /// a `.node` addon, WebAssembly, JavaScriptCore bytecode, a V8 snapshot): only its printable
     /// strings, as the member `!/strings.js`, and long JavaScript-looking text in it, as
@@ -81,6 +86,8 @@ impl Format {
             Format::Crx => "crx",
             Format::Bun => "bun",
             Format::NodeSea => "node-sea",
+            Format::Deno => "deno",
+            Format::Pkg => "pkg",
             Format::Opaque => "opaque",
             Format::Folder => "folder",
             Format::File => "file",
