@@ -794,6 +794,27 @@ fn code_in_strings_is_analysed_as_files_linked_through_their_run_site() {
     assert_eq!(endpoint.reachability.status, RunStatus::Unknown, "{endpoint:#?}");
 }
 
+/// A random id made once, saved under the home directory and sent with every event (issue 10,
+/// item 5): whatever the minifier called it, saving it makes it a device id, and the path says
+/// where it is saved and where it goes.
+#[test]
+fn a_persisted_random_id_is_followed_to_the_request() {
+    let report = scan_file("paths/persisted-id.js");
+    let text = fixture_text("paths/persisted-id.js");
+    let id = finding_at(&report, "TT-ID-006", "persisted-id.js", &text, "C.randomBytes(32)");
+    assert_eq!(id.category, Category::Identity);
+    assert_eq!(id.consequence, Some(Consequence::Sent), "{id:#?}");
+    assert_eq!(id.reachability.status, RunStatus::Reachable, "{id:#?}");
+    let notes: Vec<(&str, &str)> = id.path.iter().map(|s| (s.role.as_str(), s.note.as_str())).collect();
+    assert!(
+        notes.contains(&("use", "saved on the machine by `fs.writeFileSync(…)`")),
+        "{notes:?}"
+    );
+    assert!(notes.contains(&("flow", "returned by `R`")), "{notes:?}");
+    assert_eq!(notes.last().map(|n| n.0), Some("sink"), "{notes:?}");
+    assert!(notes.last().is_some_and(|n| n.1.contains("fetch")), "{notes:?}");
+}
+
 /// esbuild chunks wrap CommonJS modules and export only `default`. A loader that asks a chunk
 /// for `getMachineId` gets `undefined`: the machine id is never read, though the name is read
 /// elsewhere. A loader that takes `default` and calls `getHostId` on it does run the host id.

@@ -113,6 +113,19 @@ const LOCAL_CALLS: &[&str] = &[
     "write",
 ];
 
+/// Calls that save a value on the machine, where it outlives the run.
+const STORING_CALLS: &[&str] = &[
+    "writeFile",
+    "writeFileSync",
+    "appendFile",
+    "appendFileSync",
+    "outputFile",
+    "outputFileSync",
+    "writeJson",
+    "writeJsonSync",
+    "setItem",
+];
+
 fn rank(c: Consequence) -> u8 {
     match c {
         Consequence::Sent => 3,
@@ -163,6 +176,10 @@ pub struct Flows<'s, 'a> {
 pub struct Trail {
     pub names: Vec<String>,
     pub hops: Vec<Hop>,
+    /// The first place any route saves the value on the machine (the data of a file write, a
+    /// `localStorage` item): a value both saved and sent is an id kept across runs.
+    /// With the saving call's name.
+    pub stored: Option<(Hop, String)>,
 }
 
 impl<'s, 'a> Flows<'s, 'a> {
@@ -275,6 +292,22 @@ impl<'s, 'a> Flows<'s, 'a> {
                 }
                 AstKind::CallExpression(call) if call.callee.span() != here => {
                     let chain = self.resolver.chain(&call.callee);
+                    let last = chain.rsplit('.').next().unwrap_or_default();
+                    // The data written, not the file's name (a random temporary path).
+                    let is_data = call.arguments.len() >= 2 && call.arguments[0].span() != here;
+                    if is_data && STORING_CALLS.contains(&last) {
+                        // Kept off the strongest route so the path can still say the value is
+                        // saved; named for rules' `flows_to` once it is also sent.
+                        let note = format!("saved on the machine by `{}(…)`", shorten(&chain, 60));
+                        trail.stored.get_or_insert_with(|| {
+                            let hop = Hop {
+                                node: parent,
+                                role: "use",
+                                note,
+                            };
+                            (hop, chain.clone())
+                        });
+                    }
                     if let Some(c) = classify_call(&chain) {
                         let callee = shorten(&chain, 60);
                         let (role, note) = match c {

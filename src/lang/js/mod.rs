@@ -193,6 +193,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
                 let mut trail = Trail {
                     names: Vec::new(),
                     hops: Vec::new(),
+                    stored: None,
                 };
                 let consequence = match fact.kind {
                     FactKind::Compare => {
@@ -234,6 +235,25 @@ impl<'s, 'a> Extractor<'s, 'a> {
                 let mut detection = step_at(self.semantic, "detection", node, describe(&fact));
                 detection.span = fact.span;
                 steps.push(detection);
+                // Saved and sent: the value is kept across runs, which rules' `flows_to` sees as
+                // the saving call's name (`fs.writeFileSync`).
+                if consequence == Consequence::Sent
+                    && let Some((_, saver)) = &trail.stored
+                {
+                    trail.names.push(saver.clone());
+                }
+                // Saved on the way to somewhere else: the step that saves it comes first.
+                if let Some((stored, _)) = trail.stored.take()
+                    && !trail.hops.iter().any(|hop| hop.node == stored.node)
+                {
+                    let at = |hop: &Hop| self.semantic.nodes().kind(hop.node).span().start;
+                    let place = trail
+                        .hops
+                        .iter()
+                        .position(|hop| hop.role != "flow" || at(hop) > at(&stored))
+                        .unwrap_or(trail.hops.len());
+                    trail.hops.insert(place, stored);
+                }
                 steps.extend(trail.hops.into_iter().map(|hop| {
                     let note = match flows.branch_effect(hop.node).filter(|_| hop.role == "branch") {
                         Some(effect) => format!("{}; {effect}", hop.note),
