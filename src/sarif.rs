@@ -123,8 +123,17 @@ pub fn to_sarif(report: &Report, rules: &RuleSet) -> Value {
     let notifications: Vec<Value> = report
         .errors
         .iter()
-        .map(|e| json!({ "level": "warning", "message": { "text": format!("{}: {}", e.file, e.message) } }))
+        .map(|e| {
+            json!({
+                "level": "warning",
+                "message": { "text": format!("{}: {}", e.file, e.message) },
+                "locations": [{ "physicalLocation": { "artifactLocation": { "uri": artifact_uri(&e.file) } } }],
+            })
+        })
         .collect();
+    // A run that read nothing because of the errors it reports did not do its job; problems
+    // with some files of a package that was otherwise analysed are warnings of a run that did.
+    let execution_successful = report.errors.is_empty() || report.stats.parsed_files > 0;
     json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -135,7 +144,10 @@ pub fn to_sarif(report: &Report, rules: &RuleSet) -> Value {
                 "informationUri": "https://github.com/telltale/telltale",
                 "rules": descriptors,
             }},
-            "invocations": [{ "executionSuccessful": true, "toolExecutionNotifications": notifications }],
+            "invocations": [{
+                "executionSuccessful": execution_successful,
+                "toolExecutionNotifications": notifications,
+            }],
             "results": results,
         }],
     })

@@ -228,6 +228,41 @@ fn assert_semantics(name: &str, report: &Report, sarif: &Value) {
         .as_array()
         .expect("notifications");
     assert_eq!(notifications.len(), report.errors.len(), "{name}");
+    for (notification, error) in notifications.iter().zip(&report.errors) {
+        let uri = notification["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .expect("notification location");
+        assert_eq!(percent_decode(uri), error.file, "{name}");
+    }
+    let successful = run["invocations"][0]["executionSuccessful"].as_bool();
+    assert_eq!(
+        successful,
+        Some(report.errors.is_empty() || report.stats.parsed_files > 0),
+        "{name}"
+    );
+}
+
+/// A package that cannot be read at all is a run that did not succeed; one broken member of a
+/// package that was otherwise read is a warning of a run that did.
+#[test]
+fn execution_fails_only_when_nothing_could_be_read() {
+    let broken = telltale::scan::scan(
+        telltale::scan::Input::Bytes {
+            name: "broken.tgz",
+            bytes: b"\x1f\x8b\x08\x00 not really gzip",
+        },
+        &telltale::scan::ScanOptions::default(),
+        &mut |_| {},
+    );
+    assert!(!broken.errors.is_empty());
+    let sarif = to_sarif(&broken);
+    validate(&sarif).unwrap();
+    assert_eq!(sarif["runs"][0]["invocations"][0]["executionSuccessful"], false, "{sarif:#}");
+
+    let awkward = awkward_package();
+    assert!(!awkward.errors.is_empty(), "the awkward package has a broken member");
+    let sarif = to_sarif(&awkward);
+    assert_eq!(sarif["runs"][0]["invocations"][0]["executionSuccessful"], true);
 }
 
 /// A 1-based region in the file `file`.
