@@ -257,7 +257,10 @@ fn execution_fails_only_when_nothing_could_be_read() {
     assert!(!broken.errors.is_empty());
     let sarif = to_sarif(&broken);
     validate(&sarif).unwrap();
-    assert_eq!(sarif["runs"][0]["invocations"][0]["executionSuccessful"], false, "{sarif:#}");
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["executionSuccessful"], false,
+        "{sarif:#}"
+    );
 
     let awkward = awkward_package();
     assert!(!awkward.errors.is_empty(), "the awkward package has a broken member");
