@@ -29,6 +29,9 @@ pub enum FactKind {
     /// by invisible, bidi or look-alike characters, or a formatting detail); `subject` says how
     /// they differ, `argument` what the choice depends on.
     Covert,
+    /// A setting read with a default that turns it on when it is missing (`s.enabled ?? true`,
+    /// `s.enabled !== false`); `subject` is the setting's chain (`params.telemetry.enabled`).
+    DefaultOn,
 }
 
 /// One fact, located in its file.

@@ -117,6 +117,7 @@ pub struct RuleSet {
     name: KindMatcher,
     compare: KindMatcher,
     covert: KindMatcher,
+    default_on: KindMatcher,
     /// The `subject` filter of `compare` and `covert` rules, by rule index.
     compare_subject: Vec<Option<Regex>>,
     install_script: KindMatcher,
@@ -170,7 +171,7 @@ impl RuleSet {
         if errors.is_empty() { Ok(set) } else { Err(errors) }
     }
 
-    fn matchers_mut(&mut self) -> [&mut KindMatcher; 10] {
+    fn matchers_mut(&mut self) -> [&mut KindMatcher; 11] {
         [
             &mut self.call,
             &mut self.read,
@@ -181,6 +182,7 @@ impl RuleSet {
             &mut self.name,
             &mut self.compare,
             &mut self.covert,
+            &mut self.default_on,
             &mut self.install_script,
         ]
     }
@@ -215,6 +217,7 @@ impl RuleSet {
             ("key", &m.key, &mut self.key),
             ("name", &m.name, &mut self.name),
             ("install_script", &m.install_script, &mut self.install_script),
+            ("default_on", &m.default_on, &mut self.default_on),
         ] {
             if let Some(pattern) = value {
                 regex(field, pattern)?;
@@ -235,7 +238,7 @@ impl RuleSet {
         let argument = m.argument.as_deref().map(|s| regex("argument", s)).transpose()?;
         let flows_to = m.flows_to.as_deref().map(|s| regex("flows_to", s)).transpose()?;
         if !m.has_any() {
-            return Err(error("[match] names no facts: give at least one of call, read, new, env, text, key, name, compare, covert, install_script".into()));
+            return Err(error("[match] names no facts: give at least one of call, read, new, env, text, key, name, compare, covert, default_on, install_script".into()));
         }
         self.rules.push(Rule {
             code: file.code,
@@ -274,6 +277,7 @@ impl RuleSet {
             FactKind::Name => self.name.set.is_some(),
             FactKind::Compare => self.compare.set.is_some(),
             FactKind::Covert => self.covert.set.is_some(),
+            FactKind::DefaultOn => self.default_on.set.is_some(),
         }
     }
 
@@ -291,6 +295,7 @@ impl RuleSet {
             FactKind::Name => &self.name,
             FactKind::Compare => &self.compare,
             FactKind::Covert => &self.covert,
+            FactKind::DefaultOn => &self.default_on,
         };
         matcher.matching(&fact.subject, &mut out);
         out.retain(|&i| {

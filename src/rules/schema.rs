@@ -49,6 +49,9 @@ pub struct Match {
     /// Regex on how the strings a branch or lookup chooses between differ unseen
     /// (`zero-width or invisible characters`, `look-alike (homoglyph) characters`…).
     pub covert: Option<String>,
+    /// Regex on the chain of a setting read with a default that turns it on when it is missing
+    /// (`params.usageStatisticsEnabled ?? true`, `settings.telemetry !== false`).
+    pub default_on: Option<String>,
     /// With `compare` or `covert`: regex on what is compared or decides the choice (chains or
     /// variable names).
     pub subject: Option<String>,
@@ -74,6 +77,7 @@ impl Match {
             || self.name.is_some()
             || self.compare.is_some()
             || self.covert.is_some()
+            || self.default_on.is_some()
             || self.install_script.is_some()
     }
 }

@@ -8,7 +8,6 @@ use oxc::ast::AstKind;
 use oxc::ast::ast::{Argument, Expression, ObjectPropertyKind, PropertyKey};
 use oxc::semantic::NodeId;
 use oxc::span::GetSpan;
-use oxc::syntax::operator::UnaryOperator;
 
 use super::Extractor;
 use super::decode::encoding;
@@ -201,15 +200,7 @@ fn evaluates_source(argument: &Argument<'_>) -> bool {
         let ObjectPropertyKind::ObjectProperty(p) = p else {
             return false;
         };
-        matches!(&p.key, PropertyKey::StaticIdentifier(k) if k.name == "eval")
-            && match p.value.without_parentheses() {
-                Expression::BooleanLiteral(b) => b.value,
-                Expression::UnaryExpression(u) => {
-                    u.operator == UnaryOperator::LogicalNot
-                        && matches!(u.argument.without_parentheses(), Expression::NumericLiteral(n) if n.value == 0.0)
-                }
-                _ => false,
-            }
+        matches!(&p.key, PropertyKey::StaticIdentifier(k) if k.name == "eval") && super::is_true(&p.value)
     })
 }
 

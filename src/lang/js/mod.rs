@@ -18,6 +18,7 @@ use oxc::ast::ast::{Argument, Expression, ObjectPropertyKind};
 use oxc::parser::{ParseOptions, Parser};
 use oxc::semantic::{NodeId, Semantic, SemanticBuilder};
 use oxc::span::{GetSpan, SourceType};
+use oxc::syntax::operator::{BinaryOperator, LogicalOperator, UnaryOperator};
 use regex::Regex;
 
 pub use self::embedded::string_at;
@@ -196,6 +197,14 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     stored: None,
                 };
                 let consequence = match fact.kind {
+                    FactKind::DefaultOn => {
+                        trail.hops.push(Hop {
+                            node,
+                            role: "branch",
+                            note: "a missing setting counts as on".into(),
+                        });
+                        Consequence::Gates
+                    }
                     FactKind::Compare => {
                         trail.hops.push(Hop {
                             node,
@@ -384,6 +393,18 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     self.offer(Fact::new(FactKind::Key, key, span(a.left.span())), id);
                 }
             }
+            AstKind::LogicalExpression(l) if l.operator == LogicalOperator::Coalesce && is_true(&l.right) => {
+                self.default_on(id, &l.left, l.span);
+            }
+            AstKind::BinaryExpression(b)
+                if matches!(
+                    b.operator,
+                    BinaryOperator::StrictInequality | BinaryOperator::Inequality
+                ) && (is_false(&b.left) || is_false(&b.right)) =>
+            {
+                let setting = if is_false(&b.right) { &b.left } else { &b.right };
+                self.default_on(id, setting, b.span);
+            }
             AstKind::BinaryExpression(b) if b.operator.is_equality() => {
                 let (literal, other) = match (string_value(&b.left), string_value(&b.right)) {
                     (Some(l), None) => (l, &b.right),
@@ -447,6 +468,25 @@ impl<'s, 'a> Extractor<'s, 'a> {
         }
         if self.rules.wants(FactKind::Text, "") {
             self.offer(Fact::new(FactKind::Text, value, at), id);
+        }
+    }
+
+    /// A setting that is on unless it is set to off: `s ?? true`, `s !== false`.
+    fn default_on(&mut self, id: NodeId, setting: &Expression<'a>, at: oxc::span::Span) {
+        if !self.rules.wants(FactKind::DefaultOn, "") {
+            return;
+        }
+        let setting = match setting.without_parentheses() {
+            Expression::CallExpression(call) => &call.callee,
+            other => other,
+        };
+        if !last_name(setting.without_parentheses()).is_empty() {
+            let mut chain = self.resolver.chain(setting);
+            if chain.starts_with('?') {
+                // A parameter or other unresolved base: the code as written reads better.
+                chain = setting.span().source_text(self.source).split_whitespace().collect();
+            }
+            self.offer(Fact::new(FactKind::DefaultOn, chain, span(at)), id);
         }
     }
 
@@ -606,6 +646,30 @@ fn describe(fact: &Fact) -> String {
             "chooses between strings differing only by {subject}, on `{}`",
             fact.argument.as_deref().unwrap_or("a value")
         ),
+        FactKind::DefaultOn => format!("reads `{subject}`, on when it is not set"),
+    }
+}
+
+/// `true` or its minified `!0`.
+pub(super) fn is_true(expr: &Expression<'_>) -> bool {
+    boolean_value(expr) == Some(true)
+}
+
+/// `false` or its minified `!1`.
+fn is_false(expr: &Expression<'_>) -> bool {
+    boolean_value(expr) == Some(false)
+}
+
+fn boolean_value(expr: &Expression<'_>) -> Option<bool> {
+    match expr.without_parentheses() {
+        Expression::BooleanLiteral(b) => Some(b.value),
+        Expression::UnaryExpression(u) if u.operator == UnaryOperator::LogicalNot => {
+            match u.argument.without_parentheses() {
+                Expression::NumericLiteral(n) => Some(n.value == 0.0),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
 
