@@ -68,13 +68,16 @@ pub(super) struct Payload<'a> {
 }
 
 /// Where pkg's prelude starts, if `bytes` carry one: the last place the prelude's first line is
-/// followed by its inner function (the application's own code may quote the line).
+/// followed by its inner function (the application's own code may quote the line). Searched
+/// forwards, which is several times faster than backwards over a binary that has none.
 pub(super) fn find(bytes: &[u8]) -> Option<usize> {
-    memchr::memmem::rfind_iter(bytes, PRELUDE_START).find(|&at| {
-        bytes[at + PRELUDE_START.len()..]
-            .trim_ascii_start()
-            .starts_with(INNER_START)
-    })
+    memchr::memmem::find_iter(bytes, PRELUDE_START)
+        .filter(|&at| {
+            bytes[at + PRELUDE_START.len()..]
+                .trim_ascii_start()
+                .starts_with(INNER_START)
+        })
+        .last()
 }
 
 /// Parses the payload whose prelude starts at `prelude_at` (from [`find`]).
@@ -170,11 +173,10 @@ pub(super) fn parse(bytes: &[u8], prelude_at: usize) -> Result<Payload<'_>, Stri
 /// The last `count` arguments of the prelude's inner call, one JSON value per line, separated by
 /// `,` lines and followed by `);` and `})`.
 fn json_arguments(prelude: &[u8], count: usize) -> Result<Vec<&[u8]>, String> {
-    let body = prelude
-        .trim_ascii_end()
-        .strip_suffix(b"\n})")
-        .and_then(|body| body.strip_suffix(b"\n);"))
-        .ok_or("the prelude does not end as pkg ends it (cut short?)")?;
+    // The last such end: a code signature may follow without padding.
+    let end =
+        memchr::memmem::rfind(prelude, b"\n);\n})").ok_or("the prelude does not end as pkg ends it (cut short?)")?;
+    let body = &prelude[..end];
     // Lines from the end: argument, `,`, argument, …, first argument, and the code before it.
     let mut lines = body.rsplitn(2 * count, |&b| b == b'\n');
     let mut arguments = Vec::with_capacity(count);
@@ -342,6 +344,10 @@ mod tests {
         let parameters = "VIRTUAL_FILESYSTEM, DEFAULT_ENTRYPOINT";
         let (bytes, at) = executable(&[b"x"], r#"{"/snapshot/a.js":{"1":[0,1]}}"#, &["\"a\""], parameters);
         assert!(parse(&bytes[..bytes.len() - 2], at).unwrap_err().contains("cut short"));
+        // A signature right after the prelude is no part of it.
+        let mut signed = bytes.clone();
+        signed.extend(b"\xfa\xde\x0c\xc0\0\0\x01\0");
+        assert_eq!(parse(&signed, at).unwrap().files.len(), 1);
         // A stripe claiming more than precedes the prelude.
         let (bytes, at) = executable(
             &[b"x"],
