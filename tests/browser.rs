@@ -1,8 +1,8 @@
 //! The page, end to end, in headless Chromium: it starts cleanly, reads a package dropped on it
 //! through its file input, shows what it found as text (verdict, findings with filters, source
 //! with the span marked, code paths, the file tree), runs the person's own rules, exports the
-//! report, survives a broken archive, makes no network request, and works as the single file
-//! `telltale.html` opened from disk.
+//! report, survives a broken archive, makes no network request, and works with the network off,
+//! served (once loaded) and as the single file `telltale.html` opened from disk.
 //!
 //! Every test is `#[ignore]`d: it needs a built page and a Chromium. `cargo xtask test` builds
 //! both and runs them; by hand:
@@ -188,69 +188,40 @@ fn member_names_are_shown_as_text_never_as_markup() {
     page.assert_quiet();
 }
 
-/// The page never talks to the network: nothing it loads or does reaches past its own origin,
-/// and its Content-Security-Policy stops a request that tries.
+/// The page never talks to the network: reading a package to its full report, nothing it or
+/// its workers load reaches past the page's own files, and its Content-Security-Policy stops a
+/// request that tries.
 #[test]
 #[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
 fn page_makes_no_network_requests_and_its_policy_forbids_them() {
     let server = StaticServer::start();
     let page = PageSession::open(&server.url("index.html"));
-    let package = write_fixture("demo-1.0.0.tgz", &npm_package(&[]));
-    page.pick_file(&package);
+    page.pick_file(&write_fixture("tz-demo-1.0.0.tgz", &telemetry_package()));
     page.wait_for_report();
+    page.assert_telemetry_report();
 
     let origin = server.origin();
-    let Observed {
-        requests,
-        worker_requests,
-        ..
-    } = page.observed();
+    let Observed { requests, workers, .. } = page.observed();
     assert!(
         requests.iter().any(|url| url.ends_with("/telltale_wasm.js")),
         "requests were not recorded: {requests:?}"
     );
-    // The hosted build's engine workers load `telltale.js`: proof that they were watched too.
-    assert!(
-        worker_requests > 0,
-        "no request from a worker was recorded: {requests:?}"
-    );
+    // The engine's workers report their requests on sessions of their own: proof they were
+    // watched too.
+    assert!(workers > 0, "no worker was watched: {requests:?}");
     for url in &requests {
         let local = url.starts_with(&format!("{origin}/")) || url.starts_with("data:") || url.starts_with("blob:");
         assert!(local, "the page requested {url}; all requests: {requests:?}");
     }
     for path in server.requested() {
         assert!(
-            [
-                "/",
-                "/index.html",
-                "/style.css",
-                "/telltale_wasm.js",
-                "/telltale.js",
-                "/boot.js"
-            ]
-            .contains(&path.as_str()),
+            ["/", "/index.html"].contains(&path.as_str()) || HOSTED_FILES.contains(&path.trim_start_matches('/')),
             "the server was asked for {path}"
         );
     }
 
     page.assert_quiet();
-
-    let policy = page.eval::<String>("document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]').content");
-    let directive = |name: &str| -> Vec<String> {
-        let found = policy
-            .split(';')
-            .map(str::trim)
-            .find(|d| d.split_whitespace().next() == Some(name));
-        found
-            .map(|d| d.split_whitespace().skip(1).map(String::from).collect())
-            .unwrap_or_default()
-    };
-    assert_eq!(directive("default-src"), ["'none'"], "policy: {policy}");
-    let connect = directive("connect-src");
-    assert!(
-        connect == ["'none'"] || connect == ["'self'"],
-        "connect-src must allow nothing beyond the page itself: {policy}"
-    );
+    assert_strict_policy(&page.policy(), Build::Hosted);
 
     // From the page, and from a worker made the way the engine's workers are (a Blob URL,
     // which inherits the page's policy).
@@ -296,10 +267,102 @@ fn page_makes_no_network_requests_and_its_policy_forbids_them() {
     }
 }
 
-/// `dist/telltale.html` is the whole page in one file, for use with no server at all.
+/// The served page goes on working when the network goes away after it loaded (the intranet
+/// host gone, the cable pulled): two packages read at once, so that a second engine worker
+/// starts with the network off, both get their full reports, and nothing is asked of anyone.
 #[test]
 #[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
-fn single_file_page_works_from_file_url() {
+fn served_page_reads_packages_with_the_network_off() {
+    let server = StaticServer::start();
+    // Two engine workers whatever machine runs the test: one starts with the page, the
+    // other only when the second package needs it, after the network is gone.
+    let page = PageSession::launch(
+        &server.url("index.html"),
+        Setup {
+            cores: Some(2),
+            ..Setup::default()
+        },
+    );
+    let served = server.requested().len();
+    page.go_offline();
+
+    // The network is off for the page and for workers: the page's own files no longer load.
+    let probe: serde_json::Value = page.eval_async(
+        r#"(async () => {
+            const style = await new Promise((resolve) => {
+                const link = document.createElement("link");
+                link.rel = "stylesheet";
+                link.href = "style.css?offline-probe";
+                link.onload = () => resolve("loaded");
+                link.onerror = () => resolve("failed");
+                document.head.append(link);
+            });
+            const glue = JSON.stringify(new URL("telltale.js?offline-probe", document.baseURI).href);
+            const source = `try { importScripts(${glue}); postMessage("loaded"); } catch (e) { postMessage("failed: " + e); }`;
+            const worker = new Worker(URL.createObjectURL(new Blob([source], { type: "text/javascript" })));
+            const fromWorker = await new Promise((resolve) => {
+                worker.onmessage = (e) => resolve(e.data);
+                worker.onerror = (e) => resolve("worker error: " + e.message);
+                setTimeout(() => resolve("no answer"), 5000);
+            });
+            worker.terminate();
+            return { online: navigator.onLine, style, worker: fromWorker };
+        })()"#,
+    );
+    assert_eq!(probe["online"], false, "{probe}");
+    assert_eq!(probe["style"], "failed", "{probe}");
+    assert!(
+        probe["worker"].as_str().is_some_and(|s| s.starts_with("failed")),
+        "{probe}"
+    );
+    assert_eq!(
+        server.requested().len(),
+        served,
+        "the server was reached with the network off: {:?}",
+        server.requested()
+    );
+    let offline = page.observed();
+    assert!(
+        offline.problems.iter().any(|p| p.contains("ERR_INTERNET_DISCONNECTED")),
+        "the probe did not fail for want of a network: {:?}",
+        offline.problems
+    );
+
+    let packages = ["tz-demo-1.0.0.tgz", "tz-demo-2.0.0.tgz"];
+    let files: Vec<PathBuf> = packages
+        .iter()
+        .map(|name| write_fixture(name, &telemetry_package()))
+        .collect();
+    page.pick_files(&files);
+    for name in packages {
+        page.open_package(name);
+        page.assert_telemetry_report();
+    }
+
+    let observed = page.observed();
+    assert!(
+        observed.workers_started_offline > offline.workers_started_offline,
+        "no engine worker started with the network off: {observed:?}"
+    );
+    let since_offline = &observed.requests[offline.requests.len()..];
+    for url in since_offline {
+        assert!(
+            url.starts_with("blob:") || url.starts_with("data:"),
+            "requested {url} with the network off; since then: {since_offline:?}"
+        );
+    }
+    assert_eq!(server.requested().len(), served, "{:?}", server.requested());
+    let problems = &observed.problems[offline.problems.len()..];
+    assert!(problems.is_empty(), "Chromium reported problems: {problems:#?}");
+    assert!(observed.dialogs.is_empty(), "dialogs opened: {:?}", observed.dialogs);
+}
+
+/// `dist/telltale.html` is the whole page in one file, for use with no server and no
+/// network: opened from disk with Chromium's network off from the start, it reads two packages
+/// at once to their full reports and asks for nothing but itself.
+#[test]
+#[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
+fn single_file_page_works_from_file_url_with_the_network_off() {
     let single = dist_dir().join("telltale.html");
     assert!(
         single.is_file(),
@@ -310,12 +373,25 @@ fn single_file_page_works_from_file_url() {
         "file://{}",
         single.canonicalize().expect("dist/telltale.html").display()
     );
-    let page = PageSession::open(&url);
+    let page = PageSession::launch(
+        &url,
+        Setup {
+            offline: true,
+            cores: Some(2),
+        },
+    );
+    assert!(
+        page.eval::<bool>("navigator.onLine === false"),
+        "the network is not off"
+    );
 
     assert!(page.text(".drop-zone").contains("Drop a package to inspect it"));
-    let package = write_fixture("demo-1.0.0.tgz", &npm_package(&[]));
-    page.pick_file(&package);
-    page.wait_for_report();
+    let demo = write_fixture("demo-1.0.0.tgz", &npm_package(&[]));
+    let telemetry = write_fixture("tz-demo-1.0.0.tgz", &telemetry_package());
+    page.pick_files(&[demo, telemetry]);
+    page.open_package("tz-demo-1.0.0.tgz");
+    page.assert_telemetry_report();
+    page.open_package("demo-1.0.0.tgz");
     let rows = page.file_rows();
     assert!(
         rows.iter().any(|row| row[0] == "package/inner.zip!/docs/readme.txt"),
@@ -327,9 +403,21 @@ fn single_file_page_works_from_file_url() {
         "rows: {rows:?}"
     );
     page.assert_quiet();
-    for request in page.observed().requests {
+    assert_strict_policy(&page.policy(), Build::SingleFile);
+
+    let Observed {
+        requests,
+        workers_started_offline,
+        ..
+    } = page.observed();
+    assert!(requests.contains(&url), "requests were not recorded: {requests:?}");
+    assert!(
+        workers_started_offline >= 2,
+        "{workers_started_offline} workers watched"
+    );
+    for request in &requests {
         let local = request.starts_with("file://") || request.starts_with("data:") || request.starts_with("blob:");
-        assert!(local, "the single file requested {request}");
+        assert!(local, "the single file requested {request}; all requests: {requests:?}");
     }
 }
 
@@ -786,6 +874,64 @@ fn corpus_packages_timings_and_screenshots() {
     }
 }
 
+/// The files of the hosted build, beside `index.html`.
+const HOSTED_FILES: [&str; 4] = ["style.css", "telltale_wasm.js", "telltale.js", "boot.js"];
+
+/// Which of the two builds a page is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// `dist/` on a web server: its scripts and style are its own files.
+    Hosted,
+    /// `dist/telltale.html`: everything inline, allowed by hash.
+    SingleFile,
+}
+
+/// The Content-Security-Policy allows nothing but the page itself: no request, no script or
+/// style from anywhere else or inline unless it is the page's own by hash, WebAssembly, and
+/// workers from the page's own Blobs.
+fn assert_strict_policy(policy: &str, build: Build) {
+    let directive = |name: &str| -> Vec<String> {
+        let found = policy
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.split_whitespace().next() == Some(name));
+        found
+            .map(|d| d.split_whitespace().skip(1).map(String::from).collect())
+            .unwrap_or_else(|| panic!("no {name} in the policy: {policy}"))
+    };
+    for (name, allowed) in [
+        ("default-src", "'none'"),
+        ("connect-src", "'none'"),
+        ("font-src", "'none'"),
+        ("object-src", "'none'"),
+        ("frame-src", "'none'"),
+        ("base-uri", "'none'"),
+        ("form-action", "'none'"),
+        ("worker-src", "blob:"),
+        ("img-src", "data:"),
+    ] {
+        assert_eq!(directive(name), [allowed], "{name} in the policy: {policy}");
+    }
+    for (name, kind) in [("script-src", "scripts"), ("style-src", "styles")] {
+        let sources = directive(name);
+        let (own, rest): (Vec<&String>, Vec<&String>) = sources.iter().partition(|source| match build {
+            Build::Hosted => *source == "'self'",
+            Build::SingleFile => source.starts_with("'sha256-"),
+        });
+        assert!(!own.is_empty(), "{kind} are not the page's own: {policy}");
+        let rest: Vec<&str> = rest.iter().map(|source| source.as_str()).collect();
+        let expected: &[&str] = if name == "script-src" {
+            &["'wasm-unsafe-eval'"]
+        } else {
+            &[]
+        };
+        assert_eq!(
+            rest, expected,
+            "{name} allows more than the page's own {kind}: {policy}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Packages
 
@@ -1003,8 +1149,22 @@ struct Observed {
     requests: Vec<String>,
     /// `alert`, `confirm` and friends: none should ever open.
     dialogs: Vec<String>,
-    /// How many of `requests` came from workers (so a test can tell they were watched).
-    worker_requests: usize,
+    /// How many Web Workers were watched (so a test can tell their requests were recorded).
+    workers: usize,
+    /// How many of them started with the network already off.
+    workers_started_offline: usize,
+    /// Whether the page and its workers have no network.
+    offline: bool,
+}
+
+/// How Chromium is set up before the page loads.
+#[derive(Debug, Default, Clone, Copy)]
+struct Setup {
+    /// No network from the start (for `file://`; a served page goes offline after it loaded,
+    /// with [`PageSession::go_offline`]).
+    offline: bool,
+    /// What `navigator.hardwareConcurrency` says, which sizes the page's pool of engines.
+    cores: Option<u32>,
 }
 
 /// One Chromium with one tab on the page, recording what it reports.
@@ -1018,6 +1178,11 @@ struct PageSession {
 impl PageSession {
     /// Starts Chromium, opens `url` and waits for the app to render its drop zone.
     fn open(url: &str) -> PageSession {
+        PageSession::launch(url, Setup::default())
+    }
+
+    /// [`PageSession::open`] with Chromium set up as `setup` says before the page loads.
+    fn launch(url: &str, setup: Setup) -> PageSession {
         let chromium = std::env::var_os("TELLTALE_CHROMIUM")
             .map(PathBuf::from)
             .unwrap_or_else(|| "/usr/bin/chromium".into());
@@ -1060,18 +1225,18 @@ impl PageSession {
                         return;
                     };
                     let session = attached.params.session_id.clone();
+                    {
+                        let mut observed = observed.lock().unwrap();
+                        observed.workers += 1;
+                        observed.workers_started_offline += usize::from(observed.offline);
+                    }
                     for (id, method) in [
                         (1, "Network.enable"),
                         (2, "Runtime.enable"),
                         (3, "Runtime.runIfWaitingForDebugger"),
                     ] {
-                        let message = serde_json::json!({ "id": id, "method": method }).to_string();
-                        let sent = tab.call_method(Target::SendMessageToTarget {
-                            message,
-                            session_id: Some(session.clone()),
-                            target_id: None,
-                        });
-                        if let Err(error) = sent {
+                        let message = serde_json::json!({ "id": id, "method": method });
+                        if let Err(error) = send_to_worker(&tab, &session, &message) {
                             observed
                                 .lock()
                                 .unwrap()
@@ -1105,13 +1270,29 @@ impl PageSession {
         })
         .expect("workers are watched");
 
-        tab.navigate_to(url).expect("navigation starts");
-        tab.wait_until_navigated().expect("navigation ends");
+        if let Some(cores) = setup.cores {
+            tab.call_method(Emulation::SetHardwareConcurrencyOverride {
+                hardware_concurrency: cores,
+            })
+            .expect("hardware concurrency");
+        }
         let page = PageSession {
             _browser: browser,
             tab,
             observed,
         };
+        if setup.offline {
+            page.go_offline();
+        }
+
+        page.tab.navigate_to(url).expect("navigation starts");
+        page.tab.wait_until_navigated().expect("navigation ends");
+        if setup.offline {
+            // The browser keeps the tab offline across the navigation (a fetch from a file://
+            // page or from its worker fails, and never reaches a local server), but the
+            // renderer the new page gets still reports `navigator.onLine`; told again, it agrees.
+            page.go_offline();
+        }
         page.wait_until(
             "document.querySelector('.drop-zone') !== null",
             "the app to render its drop zone",
@@ -1121,6 +1302,31 @@ impl PageSession {
 
     fn observed(&self) -> Observed {
         self.observed.lock().unwrap().clone()
+    }
+
+    /// Takes the network away from the tab, as a pulled cable would: every request of the page
+    /// and of its workers (Chromium applies the page's conditions to them; a worker's own
+    /// session refuses them as not supported) fails as disconnected, and
+    /// `navigator.onLine` turns false.
+    fn go_offline(&self) {
+        self.tab
+            .call_method(Network::EmulateNetworkConditions {
+                offline: true,
+                latency: 0.0,
+                download_throughput: -1.0,
+                upload_throughput: -1.0,
+                connection_Type: None,
+                packet_loss: None,
+                packet_queue_length: None,
+                packet_reordering: None,
+            })
+            .expect("the network is taken away");
+        self.observed.lock().unwrap().offline = true;
+    }
+
+    /// The page's Content-Security-Policy, as its `<meta>` element states it.
+    fn policy(&self) -> String {
+        self.eval("document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]').content")
     }
 
     /// The value of a JavaScript expression (anything `JSON.stringify` can write).
@@ -1168,6 +1374,48 @@ impl PageSession {
         input
             .set_input_files(&[file.to_str().expect("a UTF-8 path")])
             .expect("the file is picked");
+    }
+
+    /// Picks several files at once with the page's file input.
+    fn pick_files(&self, files: &[PathBuf]) {
+        let paths: Vec<&str> = files.iter().map(|f| f.to_str().expect("a UTF-8 path")).collect();
+        let input = self.tab.find_element("#file-input").expect("the file input");
+        input.set_input_files(&paths).expect("the files are picked");
+    }
+
+    /// Waits for the package named `name` to be read, then shows its report.
+    fn open_package(&self, name: &str) {
+        let quoted = serde_json::to_string(name).expect("a name");
+        let tab = format!(
+            "[...document.querySelectorAll('.package-tab')].find(t => t.querySelector('.package-name').textContent === {quoted})"
+        );
+        self.wait_until(
+            &format!("({tab})?.classList.contains('done')"),
+            &format!("{name} to be read"),
+        );
+        self.eval::<bool>(&format!("(() => {{ ({tab}).click(); return true }})()"));
+        self.wait_until(
+            &format!(
+                "({tab}).classList.contains('selected') && document.querySelector('.report-title .dim')?.textContent.includes(' · ' + {quoted} + ' · ')"
+            ),
+            &format!("{name}'s report"),
+        );
+    }
+
+    /// The report shown is the full one of [`telemetry_package`]: a verdict, the endpoint it
+    /// posts to, and its findings, which only the engine's analysis gives (unpacking alone
+    /// gives a file list).
+    fn assert_telemetry_report(&self) {
+        self.show("overview");
+        let headline = self.text(".verdict-headline");
+        assert!(headline.contains("Phones home"), "verdict: {headline}");
+        let endpoints = self.text(".endpoint-table");
+        assert!(endpoints.contains("telemetry.example.com"), "endpoints: {endpoints}");
+        self.show("findings");
+        let rules = self.finding_rules();
+        for rule in ["TT-REGION-001", "TT-ID-001", "TT-TEL-006"] {
+            assert!(rules.iter().any(|r| r == rule), "no {rule} among {rules:?}");
+        }
     }
 
     /// Picks rule files with the rules view's file input.
@@ -1329,7 +1577,18 @@ fn record_page_event(observed: &mut Observed, event: &Event) {
     }
 }
 
-/// Notes what a worker's session reports: a raw protocol message, events only.
+/// Sends a raw protocol message to a worker's session.
+fn send_to_worker(tab: &Tab, session: &str, message: &serde_json::Value) -> Result<(), String> {
+    tab.call_method(Target::SendMessageToTarget {
+        message: message.to_string(),
+        session_id: Some(session.to_string()),
+        target_id: None,
+    })
+    .map(drop)
+    .map_err(|error| error.to_string())
+}
+
+/// Notes what a worker's session reports: a raw protocol message, events and refusals.
 fn record_worker_message(observed: &mut Observed, message: &str) {
     let Ok(message) = serde_json::from_str::<serde_json::Value>(message) else {
         return;
@@ -1340,7 +1599,12 @@ fn record_worker_message(observed: &mut Observed, message: &str) {
             observed
                 .requests
                 .push(params["request"]["url"].as_str().unwrap_or_default().to_string());
-            observed.worker_requests += 1;
+        }
+        // An answer to what `PageSession` asked of the worker: refused, it was not watched.
+        None if !message["error"].is_null() => {
+            observed
+                .problems
+                .push(format!("a worker refused {}: {}", message["id"], message["error"]));
         }
         Some("Runtime.exceptionThrown") => {
             let details = &params["exceptionDetails"];

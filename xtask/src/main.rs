@@ -10,6 +10,7 @@
 //! so no separately installed `wasm-bindgen-cli` can ever mismatch.
 
 mod page;
+mod wasm_opt;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,8 +1,9 @@
-//! Builds the page: compiles `www/` to WebAssembly, runs wasm-bindgen, and writes two outputs
-//! that behave the same:
+//! Builds the page: compiles `www/` to WebAssembly, runs wasm-bindgen and wasm-opt (where it can
+//! be had: `crate::wasm_opt`), and writes two outputs that behave the same:
 //!
 //! - `dist/` for a static host under any sub-path (relative URLs only): `index.html`,
-//!   `style.css`, `telltale.js` (glue), `telltale_wasm.js` (the module, base64), `boot.js`;
+//!   `style.css`, `telltale.js` (glue), `telltale_wasm.js` (the module, base64), `boot.js`
+//!   (which carries the glue's text for the workers, so that they never load anything);
 //! - `dist/telltale.html`, everything inlined, that works from `file://` with no network.
 //!
 //! Both carry a strict Content-Security-Policy (`default-src 'none'`, `connect-src 'none'`);
@@ -15,15 +16,24 @@ use anyhow::{Context, Result, bail};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::{cargo, run};
+use crate::{cargo, run, wasm_opt};
 
 /// What every build of the page shares.
 struct Assets {
     glue: String,
     wasm_base64: String,
+    /// `www/boot.js` with the workers' bootstrap written in; each build adds where the
+    /// workers get the glue from ([`Assets::boot`]).
     boot: String,
     style: String,
     template: String,
+}
+
+impl Assets {
+    /// The page's boot script, `glue_source` a JavaScript expression for the glue's text.
+    fn boot(&self, glue_source: &str) -> String {
+        format!("const ENGINE_GLUE = {glue_source};\n{}", self.boot)
+    }
 }
 
 pub fn build(root: &Path, dist: &Path) -> Result<()> {
@@ -45,7 +55,7 @@ pub fn build(root: &Path, dist: &Path) -> Result<()> {
     let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
     bindgen.input_path(&wasm_path).typescript(false).no_modules(true)?;
     let mut output = bindgen.generate_output().context("wasm-bindgen failed")?;
-    let wasm = output.wasm_mut().emit_wasm();
+    let wasm = wasm_opt::shrink(root, output.wasm_mut().emit_wasm());
     let read = |path: &str| std::fs::read_to_string(root.join(path)).with_context(|| format!("cannot read {path}"));
     let worker_boot = read("www/worker-boot.js")?;
     let boot = read("www/boot.js")?;
@@ -75,15 +85,19 @@ pub fn build(root: &Path, dist: &Path) -> Result<()> {
 }
 
 /// The policy both builds share; `scripts` and `styles` are the sources allowed for each.
+/// Workers come from Blobs of the page's own source; the only image is the empty `data:` icon
+/// that keeps browsers from asking for `/favicon.ico`.
 fn csp(scripts: &str, styles: &str) -> String {
     format!(
         "default-src 'none'; script-src {scripts} 'wasm-unsafe-eval'; style-src {styles}; \
-         worker-src blob:; connect-src 'none'; img-src data: blob:; font-src 'none'; \
+         worker-src blob:; connect-src 'none'; img-src data:; font-src 'none'; \
          base-uri 'none'; form-action 'none'; frame-src 'none'; object-src 'none'"
     )
 }
 
 fn write_hosted(assets: &Assets, dist: &Path) -> Result<()> {
+    // Its own files by origin: a hash in the policy would allow an external script only with an
+    // `integrity` attribute beside it, which not every browser honours that way.
     let html = assets
         .template
         .replace("{{CSP}}", &csp("'self'", "'self'"))
@@ -96,13 +110,17 @@ fn write_hosted(assets: &Assets, dist: &Path) -> Result<()> {
     std::fs::write(dist.join("style.css"), &assets.style)?;
     std::fs::write(dist.join("telltale.js"), &assets.glue)?;
     std::fs::write(dist.join("telltale_wasm.js"), wasm_script(assets))?;
-    std::fs::write(dist.join("boot.js"), &assets.boot)?;
+    // The workers' glue travels inside boot.js: a worker started after the network went away
+    // then needs nothing from the server.
+    std::fs::write(dist.join("boot.js"), assets.boot(&json_string(&assets.glue)))?;
     Ok(())
 }
 
 fn write_single_file(assets: &Assets, path: &Path) -> Result<()> {
     let wasm = wasm_script(assets);
-    let scripts = [wasm.as_str(), assets.glue.as_str(), assets.boot.as_str()];
+    // The glue is inline already: the workers take its text from there.
+    let boot = assets.boot(r#"document.getElementById("tt-glue").textContent"#);
+    let scripts = [wasm.as_str(), assets.glue.as_str(), boot.as_str()];
     let script_hashes: Vec<String> = scripts
         .iter()
         .map(|s| format!("'sha256-{}'", sha256_base64(s)))
