@@ -37,6 +37,10 @@ const INNER_START: &[u8] = b"return (function (";
 const STORE_BYTECODE: &str = "0";
 const STORE_CONTENT: &str = "1";
 
+/// Largest zstd window accepted: Node's zstd (which pkg uses) writes 2 MiB windows at its
+/// default level and 8 MiB at level 19.
+const MAX_ZSTD_WINDOW: u64 = 32 << 20;
+
 /// How every stripe of the payload is compressed (pkg's `DOCOMPRESS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Compression {
@@ -228,7 +232,14 @@ pub(super) fn reader<'a>(compression: Compression, stored: &'a [u8]) -> Result<B
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(stored)),
         Compression::Brotli => Box::new(brotli_decompressor::Decompressor::new(stored, 4096)),
         Compression::Zstd => {
-            Box::new(ruzstd::decoding::StreamingDecoder::new(stored).map_err(|e| format!("zstd: {e}"))?)
+            // The decoder reserves the window a frame declares before reading on; a lying frame
+            // must not make it reserve the default 128 MiB (a browser tab's memory grows by it).
+            let mut decoder = ruzstd::decoding::FrameDecoder::new();
+            decoder.set_max_window_size(MAX_ZSTD_WINDOW);
+            Box::new(
+                ruzstd::decoding::StreamingDecoder::new_with_decoder(stored, decoder)
+                    .map_err(|e| format!("zstd: {e}"))?,
+            )
         }
     })
 }
@@ -330,6 +341,12 @@ mod tests {
             assert_eq!(inflated, text, "{compression:?}");
         }
         assert!(reader(Compression::Zstd, b"not zstd").is_err());
+        // A frame declaring a 1 GiB window (window descriptor: exponent 20, no mantissa).
+        let huge_window = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 20 << 3, 0x01, 0x00, 0x00];
+        let Err(problem) = reader(Compression::Zstd, &huge_window) else {
+            panic!("a 1 GiB window was accepted");
+        };
+        assert!(problem.contains("window"), "{problem}");
     }
 
     #[test]
