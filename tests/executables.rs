@@ -672,6 +672,20 @@ fn deno_1_x_program_appended_with_its_trailer() {
     let opened = open("tool", &tool, Limits::default());
     opened.assert_errors(&[]);
     assert_eszip_modules(&opened);
+
+    // Deno 1.7 to 1.19: a JavaScript bundle where the eszip would be.
+    let mut tool = elf(&[(".text", b"\x90\xc3")], None);
+    let bundle = b"fetch('https://bundle.example.com');\n";
+    let positions = [tool.len(), tool.len() + bundle.len()];
+    tool.extend(bundle);
+    tool.extend(metadata);
+    tool.extend(b"d3n0l4nd");
+    for position in positions {
+        tool.extend((position as u64).to_be_bytes());
+    }
+    let opened = open("tool", &tool, Limits::default());
+    opened.assert_errors(&[]);
+    opened.assert_read("bundle.js", bundle);
 }
 
 #[test]
