@@ -815,6 +815,40 @@ fn a_persisted_random_id_is_followed_to_the_request() {
     assert!(notes.last().is_some_and(|n| n.1.contains("fetch")), "{notes:?}");
 }
 
+/// A crash handler that reports without the check the main path has (issue 10, item 2): the
+/// main error path returns early on `DISABLE_ERROR_REPORTING` inside a `try`, while a React
+/// error boundary calls the same reporter directly. The boundary's call is a finding of its own
+/// with the path down to the send and no switch on it, and the reporter's e-mail send is not
+/// stopped by the switch because the boundary runs it anyway.
+#[test]
+fn an_error_boundary_reports_past_the_opt_out() {
+    let report = scan_file("handlers/boundary.js");
+    let text = fixture_text("handlers/boundary.js");
+    let boundary = finding_at(&report, "TT-TEL-013", "boundary.js", &text, "r(A)}render");
+    assert_eq!(boundary.consequence, Some(Consequence::Sent), "{boundary:#?}");
+    assert_eq!(boundary.reachability.status, RunStatus::Reachable, "{boundary:#?}");
+    assert!(boundary.guards.is_empty(), "{:#?}", boundary.guards);
+    assert!(
+        boundary.message.contains("@sentry/node.captureException"),
+        "{}",
+        boundary.message
+    );
+    let notes: Vec<(&str, &str)> = boundary
+        .path
+        .iter()
+        .map(|s| (s.role.as_str(), s.note.as_str()))
+        .collect();
+    assert!(
+        notes.contains(&("detection", "the error handler `componentDidCatch`")),
+        "{notes:?}"
+    );
+    assert!(notes.contains(&("call", "calls `r`")), "{notes:?}");
+    assert_eq!(notes.last().map(|n| n.0), Some("sink"), "{notes:?}");
+
+    let email = finding_at(&report, "TT-ID-007", "boundary.js", &text, "email:");
+    assert_eq!(switches_of(email), vec![("DISABLE_ERROR_REPORTING", "env", false)]);
+}
+
 /// esbuild chunks wrap CommonJS modules and export only `default`. A loader that asks a chunk
 /// for `getMachineId` gets `undefined`: the machine id is never read, though the name is read
 /// elsewhere. A loader that takes `default` and calls `getHostId` on it does run the host id.

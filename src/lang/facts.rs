@@ -32,6 +32,10 @@ pub enum FactKind {
     /// A setting read with a default that turns it on when it is missing (`s.enabled ?? true`,
     /// `s.enabled !== false`); `subject` is the setting's chain (`params.telemetry.enabled`).
     DefaultOn,
+    /// A call, in an error handler (`componentDidCatch`, a `process.on("uncaughtException")`
+    /// listener, `onerror`), of a package function that leads to a telemetry send; `subject`
+    /// is the send's callee, `argument` the handler.
+    HandlerSend,
 }
 
 /// One fact, located in its file.

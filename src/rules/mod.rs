@@ -118,6 +118,7 @@ pub struct RuleSet {
     compare: KindMatcher,
     covert: KindMatcher,
     default_on: KindMatcher,
+    error_handler_send: KindMatcher,
     /// The `subject` filter of `compare` and `covert` rules, by rule index.
     compare_subject: Vec<Option<Regex>>,
     install_script: KindMatcher,
@@ -171,7 +172,7 @@ impl RuleSet {
         if errors.is_empty() { Ok(set) } else { Err(errors) }
     }
 
-    fn matchers_mut(&mut self) -> [&mut KindMatcher; 11] {
+    fn matchers_mut(&mut self) -> [&mut KindMatcher; 12] {
         [
             &mut self.call,
             &mut self.read,
@@ -183,6 +184,7 @@ impl RuleSet {
             &mut self.compare,
             &mut self.covert,
             &mut self.default_on,
+            &mut self.error_handler_send,
             &mut self.install_script,
         ]
     }
@@ -218,6 +220,11 @@ impl RuleSet {
             ("name", &m.name, &mut self.name),
             ("install_script", &m.install_script, &mut self.install_script),
             ("default_on", &m.default_on, &mut self.default_on),
+            (
+                "error_handler_send",
+                &m.error_handler_send,
+                &mut self.error_handler_send,
+            ),
         ] {
             if let Some(pattern) = value {
                 regex(field, pattern)?;
@@ -238,7 +245,7 @@ impl RuleSet {
         let argument = m.argument.as_deref().map(|s| regex("argument", s)).transpose()?;
         let flows_to = m.flows_to.as_deref().map(|s| regex("flows_to", s)).transpose()?;
         if !m.has_any() {
-            return Err(error("[match] names no facts: give at least one of call, read, new, env, text, key, name, compare, covert, default_on, install_script".into()));
+            return Err(error("[match] names no facts: give at least one of call, read, new, env, text, key, name, compare, covert, default_on, error_handler_send, install_script".into()));
         }
         self.rules.push(Rule {
             code: file.code,
@@ -278,6 +285,7 @@ impl RuleSet {
             FactKind::Compare => self.compare.set.is_some(),
             FactKind::Covert => self.covert.set.is_some(),
             FactKind::DefaultOn => self.default_on.set.is_some(),
+            FactKind::HandlerSend => self.error_handler_send.set.is_some(),
         }
     }
 
@@ -296,6 +304,7 @@ impl RuleSet {
             FactKind::Compare => &self.compare,
             FactKind::Covert => &self.covert,
             FactKind::DefaultOn => &self.default_on,
+            FactKind::HandlerSend => &self.error_handler_send,
         };
         matcher.matching(&fact.subject, &mut out);
         out.retain(|&i| {

@@ -52,6 +52,9 @@ pub struct Match {
     /// Regex on the chain of a setting read with a default that turns it on when it is missing
     /// (`params.usageStatisticsEnabled ?? true`, `settings.telemetry !== false`).
     pub default_on: Option<String>,
+    /// Regex on the telemetry send an error handler's call leads to (`Sentry.captureException`),
+    /// for handlers that report errors.
+    pub error_handler_send: Option<String>,
     /// With `compare` or `covert`: regex on what is compared or decides the choice (chains or
     /// variable names).
     pub subject: Option<String>,
@@ -78,6 +81,7 @@ impl Match {
             || self.compare.is_some()
             || self.covert.is_some()
             || self.default_on.is_some()
+            || self.error_handler_send.is_some()
             || self.install_script.is_some()
     }
 }

@@ -189,6 +189,21 @@ impl<'s, 'a> GuardIndex<'s, 'a> {
                     switches(self.resolver, &s.test, false, &mut found);
                     exits.extend(found.into_iter().map(|g| (statement.span().end, g)));
                 }
+                // `try { if (T) return; … } finally { … } after()`: the `return` leaves the
+                // function, so what follows the `try` runs only when T is false too (a `throw`
+                // would land in the `catch` and carry on).
+                if let Statement::TryStatement(t) = statement {
+                    for inner in &t.block.body {
+                        if let Statement::IfStatement(s) = inner
+                            && s.alternate.is_none()
+                            && returns_always(&s.consequent)
+                        {
+                            let mut found = Vec::new();
+                            switches(self.resolver, &s.test, false, &mut found);
+                            exits.extend(found.into_iter().map(|g| (statement.span().end, g)));
+                        }
+                    }
+                }
             }
             let exits: EarlyExits = exits.into();
             self.early.borrow_mut().insert(block, exits.clone());
@@ -200,6 +215,14 @@ impl<'s, 'a> GuardIndex<'s, 'a> {
                 .take_while(|(end, _)| *end <= here.start)
                 .map(|(_, guard)| guard.clone()),
         );
+    }
+}
+
+fn returns_always(statement: &Statement<'_>) -> bool {
+    match statement {
+        Statement::ReturnStatement(_) => true,
+        Statement::BlockStatement(b) => b.body.last().is_some_and(returns_always),
+        _ => false,
     }
 }
 

@@ -130,6 +130,8 @@ pub struct Liveness {
     edges: Vec<Vec<(u32, NodeId)>>,
     /// The property name of each export unit.
     export_names: HashMap<u32, String>,
+    /// The units bound to each name.
+    units_of: HashMap<SymbolId, Vec<u32>>,
 }
 
 impl Liveness {
@@ -283,6 +285,7 @@ impl Liveness {
             units,
             edges,
             export_names,
+            units_of,
         }
     }
 
@@ -298,6 +301,46 @@ impl Liveness {
             _ => None,
         });
         self.edges.iter().flatten().map(|&(_, at)| at).chain(roots)
+    }
+
+    /// The functions and classes bound to `symbol`.
+    pub fn units_named(&self, symbol: SymbolId) -> &[u32] {
+        self.units_of.get(&symbol).map_or(&[], Vec::as_slice)
+    }
+
+    /// The shortest chain of calls, at most `depth` long, from unit `start` to a unit for
+    /// which `is_goal` holds: each hop is the unit called and the reference that calls it.
+    pub fn calls_down(&self, start: u32, depth: usize, is_goal: impl Fn(u32) -> bool) -> Option<Vec<(u32, NodeId)>> {
+        if is_goal(start) {
+            return Some(Vec::new());
+        }
+        let mut came_from: HashMap<u32, (u32, NodeId)> = HashMap::default();
+        let mut frontier = vec![start];
+        for _ in 0..depth {
+            let mut next = Vec::new();
+            for &u in &frontier {
+                for &(v, at) in &self.edges[u as usize] {
+                    if v == start || came_from.contains_key(&v) || self.units[v as usize].kind != UnitKind::Code {
+                        continue;
+                    }
+                    came_from.insert(v, (u, at));
+                    if is_goal(v) {
+                        let mut chain = vec![(v, at)];
+                        let mut current = u;
+                        while current != start {
+                            let (previous, at) = came_from[&current];
+                            chain.push((current, at));
+                            current = previous;
+                        }
+                        chain.reverse();
+                        return Some(chain);
+                    }
+                    next.push(v);
+                }
+            }
+            frontier = next;
+        }
+        None
     }
 
     /// Which units still run when the references for which `blocked` holds are cut (those a
@@ -330,7 +373,7 @@ impl Liveness {
     }
 
     /// How a unit is named in reasons and paths: `name` or `name` (readable), or the export.
-    fn unit_name(&self, semantic: &Semantic<'_>, unit: u32) -> String {
+    pub(super) fn unit_name(&self, semantic: &Semantic<'_>, unit: u32) -> String {
         if let Some(name) = self.export_names.get(&unit) {
             return format!("the export `{name}`");
         }

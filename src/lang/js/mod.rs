@@ -6,6 +6,7 @@ mod decode;
 mod embedded;
 mod flow;
 mod guards;
+mod handlers;
 mod liveness;
 mod modules;
 mod resolve;
@@ -27,7 +28,7 @@ use self::guards::{GuardIndex, Switches};
 use self::liveness::{Liveness, names_read, step_at};
 use self::resolve::{Resolver, string_value};
 use crate::lang::facts::{EmbeddedCode, Fact, FactKind, Flow, ModuleInterface, RunSite, Step};
-use crate::report::{Consequence, Reachability, RunStatus, Span};
+use crate::report::{Category, Consequence, Reachability, RunStatus, Span};
 use crate::rules::RuleSet;
 
 /// A fact some rule matched, with where its value goes.
@@ -137,6 +138,7 @@ struct Extractor<'s, 'a> {
     urls: Vec<(String, Span)>,
     decoder: decode::Decoder<'s, 'a>,
     embedded: Vec<embedded::Found>,
+    handlers: Vec<handlers::Handler>,
 }
 
 impl<'s, 'a> Extractor<'s, 'a> {
@@ -150,6 +152,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
             urls: Vec::new(),
             decoder: decode::Decoder::new(semantic),
             embedded: Vec::new(),
+            handlers: Vec::new(),
         }
     }
 
@@ -190,6 +193,8 @@ impl<'s, 'a> Extractor<'s, 'a> {
             let flows = Flows::new(self.semantic, &self.resolver, self.source);
             let index = GuardIndex::new(self.semantic, &self.resolver);
             let switches = Switches::compute(&index, liveness);
+            // Units holding a telemetry send, with the send: error handlers that lead there report.
+            let mut sends = rustc_hash::FxHashMap::default();
             for (fact, node, rules) in matched {
                 let mut trail = Trail {
                     names: Vec::new(),
@@ -284,9 +289,19 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     .filter(|&r| self.rules.accepts_flow(r, &flow))
                     .collect();
                 if !rules.is_empty() {
+                    if fact.kind == FactKind::Call
+                        && rules
+                            .iter()
+                            .any(|&r| self.rules.rule(r).category == Category::Telemetry)
+                        && let Some(unit) = liveness.unit_of(node)
+                    {
+                        // The last send of a function is its report; earlier ones set it up.
+                        sends.insert(unit, (node, fact.subject.clone()));
+                    }
                     detections.push(Detection { fact, rules, flow });
                 }
             }
+            detections.extend(self.handler_sends(liveness, &index, &switches, &sends));
         }
         Analysis {
             detections,
@@ -308,6 +323,12 @@ impl<'s, 'a> Extractor<'s, 'a> {
 
     fn visit(&mut self, id: NodeId, kind: AstKind<'a>) {
         self.decode(id, kind);
+        if matches!(
+            kind,
+            AstKind::MethodDefinition(_) | AstKind::CallExpression(_) | AstKind::AssignmentExpression(_)
+        ) {
+            self.error_handler(id, kind);
+        }
         match kind {
             AstKind::CallExpression(call) => {
                 let callee = call.callee.without_parentheses();
@@ -647,6 +668,10 @@ fn describe(fact: &Fact) -> String {
             fact.argument.as_deref().unwrap_or("a value")
         ),
         FactKind::DefaultOn => format!("reads `{subject}`, on when it is not set"),
+        FactKind::HandlerSend => format!(
+            "the error handler `{}` calls on to `{subject}`",
+            fact.argument.as_deref().unwrap_or("?")
+        ),
     }
 }
 
