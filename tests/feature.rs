@@ -578,6 +578,25 @@ fn guards_name_the_switches_that_stop_a_path() {
     assert_eq!(switches, [("usageStatisticsEnabled", "setting", true)], "{mac:#?}");
 }
 
+/// A flag that names nothing (`o.disabled`) is no opt-out switch; with a telemetry owner
+/// (`c.telemetry.disabled`) it is, named with that owner.
+#[test]
+fn generic_flags_are_switches_only_with_a_telemetry_owner() {
+    let code = "const os=require(\"os\");\
+        function a(o){if(o.disabled)return;fetch(\"https://t.example.com/a\",{method:\"POST\",body:JSON.stringify({h:os.hostname()})})}\
+        function b(c){if(c.telemetry.disabled)return;fetch(\"https://t.example.com/b\",{method:\"POST\",body:JSON.stringify({u:os.userInfo().username})})}\
+        a({});b({telemetry:{}});";
+    let report = scan_files("flags", &[("index.js", code)]);
+    let host = finding_at(&report, "TT-ID-001", "index.js", code, "os.hostname()");
+    assert_eq!(switches_of(host), vec![], "{host:#?}");
+    let user = finding_at(&report, "TT-ID-002", "index.js", code, "os.userInfo().username");
+    assert_eq!(
+        switches_of(user),
+        vec![("telemetry.disabled", "setting", true)],
+        "{user:#?}"
+    );
+}
+
 /// A switch honoured on one way to a send but not on another: `start` returns early on
 /// `DO_NOT_TRACK`, `shutdown` posts the same machine data unconditionally. The finding must not
 /// claim the switch stops it, and the opt-out table must list it among what still leaves.

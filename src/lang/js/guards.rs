@@ -368,11 +368,36 @@ fn switch_of(resolver: &Resolver<'_, '_>, expr: &Expression<'_>) -> Option<(Stri
     {
         return Some((variable.to_string(), "env"));
     }
-    let last = chain
-        .rsplit('.')
-        .next()
-        .filter(|l| !l.is_empty() && !l.ends_with(')'))?;
-    (chain.contains('.') || last.len() > 3).then(|| (last.to_string(), "setting"))
+    let mut segments = chain.rsplit('.');
+    let last = segments.next().filter(|l| !l.is_empty() && !l.ends_with(')'))?;
+    // A class or type (`TelemetrySettings`) is no setting; a constant (`NO_TELEMETRY`) may be.
+    let capitalised = last.starts_with(|c: char| c.is_ascii_uppercase());
+    if capitalised && last.chars().any(|c| c.is_ascii_lowercase()) {
+        return None;
+    }
+    if !generic_flag().is_match(last) {
+        return (chain.contains('.') || last.len() > 3).then(|| (last.to_string(), "setting"));
+    }
+    // `disabled`, `enabled`, `optOut` say what about only with their object: `telemetry.disabled`.
+    let owner = segments.next().filter(|o| topic().is_match(o))?;
+    Some((format!("{owner}.{last}"), "setting"))
+}
+
+/// Setting names that say nothing of what they switch.
+fn generic_flag() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)^(is_?)?(enabled?|disabled?|on|off|active|opt_?(out|in)|allowed)$").expect("valid")
+    })
+}
+
+/// What a telemetry switch is about.
+fn topic() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)(telemetry|analytics|usage|statistic|tracking|crash|error_?report|metrics|nonessential)")
+            .expect("valid")
+    })
 }
 
 /// The switches a file tests and, for each, which units still run when it is set: a switch
