@@ -861,7 +861,7 @@ fn an_error_boundary_reports_past_the_opt_out() {
         notes.contains(&("detection", "the error handler `componentDidCatch`")),
         "{notes:?}"
     );
-    assert!(notes.contains(&("call", "calls `r`")), "{notes:?}");
+    assert!(notes.contains(&("flow", "passed to `r`")), "{notes:?}");
     assert_eq!(notes.last().map(|n| n.0), Some("sink"), "{notes:?}");
 
     let email = finding_at(&report, "TT-ID-007", "boundary.js", &text, "email:");

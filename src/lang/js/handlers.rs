@@ -179,10 +179,11 @@ impl<'s, 'a> Extractor<'s, 'a> {
         detection.span = fact.span;
         steps.push(detection);
         let into = liveness.unit_name(self.semantic, first);
-        steps.push(step_at(self.semantic, "call", call, format!("calls {into}")));
+        // The error goes down the calls to the send: flow steps after the detection.
+        steps.push(step_at(self.semantic, "flow", call, format!("passed to {into}")));
         for &(unit, at) in chain {
             let name = liveness.unit_name(self.semantic, unit);
-            steps.push(step_at(self.semantic, "call", at, format!("calls {name}")));
+            steps.push(step_at(self.semantic, "flow", at, format!("passed on to {name}")));
         }
         steps.push(step_at(
             self.semantic,

@@ -540,8 +540,45 @@ fn function_label(semantic: &Semantic<'_>, node: NodeId) -> (String, Option<Stri
         _ => None,
     }
     .or_else(|| binding_of(semantic, node).map(|s| semantic.scoping().symbol_name(s).to_string()));
-    let readable = context_name(semantic, node).filter(|r| Some(r) != own.as_ref());
+    let minified = own.as_ref().is_none_or(|name| name.len() <= 3);
+    let readable = context_name(semantic, node)
+        .or_else(|| minified.then(|| voice_name(semantic, node)).flatten())
+        .filter(|r| Some(r) != own.as_ref());
     (own.unwrap_or_else(|| ANONYMOUS.to_string()), readable)
+}
+
+/// Nodes of a function searched for the event it emits or the message it logs.
+const VOICE_NODES: usize = 400;
+
+/// For a function whose name says nothing: the first event it emits or message it logs with a
+/// literal (`emits "tengu_startup"`, `logs "Failed to send telemetry"`).
+fn voice_name(semantic: &Semantic<'_>, node: NodeId) -> Option<String> {
+    let nodes = semantic.nodes();
+    let extent = nodes.kind(node).span();
+    (node.index() + 1..nodes.len())
+        .take(VOICE_NODES)
+        .map(NodeId::from_usize)
+        .take_while(|&id| nodes.kind(id).span().end <= extent.end)
+        .find_map(|id| {
+            let AstKind::CallExpression(call) = nodes.kind(id) else {
+                return None;
+            };
+            let callee = match call.callee.without_parentheses() {
+                Expression::Identifier(i) => i.name.as_str(),
+                Expression::StaticMemberExpression(m) => m.property.name.as_str(),
+                _ => return None,
+            };
+            let verb = match callee {
+                "logEvent" | "logEventAsync" | "track" | "trackEvent" | "capture" | "emit" | "sendEvent"
+                | "recordEvent" => "emits",
+                "log" | "info" | "warn" | "error" | "debug" | "trace" => "logs",
+                _ => return None,
+            };
+            let text = call.arguments.first().and_then(super::resolve::argument_string)?;
+            let text = text.trim();
+            (text.len() >= 4 && text.chars().any(char::is_alphabetic))
+                .then(|| format!("{verb} \"{}\"", super::shorten(text, 40)))
+        })
 }
 
 /// The name a function gets from where it is stored: `Class.method`, an object key, an
