@@ -813,6 +813,24 @@ fn code_in_strings_is_analysed_as_files_linked_through_their_run_site() {
     assert_eq!(endpoint.reachability.status, RunStatus::Unknown, "{endpoint:#?}");
 }
 
+/// A value passed to one of the package's functions goes where its parameter goes: the user
+/// name handed to a reporting helper is sent; the host name handed to a function that only logs
+/// its length is not claimed to be (inside a function only a real sink counts, never an object
+/// that merely holds the value).
+#[test]
+fn a_parameter_is_followed_into_the_function_to_its_sink() {
+    let report = scan_file("paths/parameter.js");
+    let text = fixture_text("paths/parameter.js");
+    let user = finding_at(&report, "TT-ID-002", "parameter.js", &text, "o.userInfo().username");
+    assert_eq!(user.consequence, Some(Consequence::Sent), "{user:#?}");
+    let notes: Vec<&str> = user.path.iter().map(|s| s.note.as_str()).collect();
+    assert!(notes.contains(&"passed to `q` as `B`"), "{notes:?}");
+    assert!(notes.contains(&"put in an object under `body`"), "{notes:?}");
+    assert!(notes.last().is_some_and(|n| n.contains("fetch")), "{notes:?}");
+    let host = finding_at(&report, "TT-ID-001", "parameter.js", &text, "o.hostname()");
+    assert_ne!(host.consequence, Some(Consequence::Sent), "{host:#?}");
+}
+
 /// A random id made once, saved under the home directory and sent with every event (issue 10,
 /// item 5): whatever the minifier called it, saving it makes it a device id, and the path says
 /// where it is saved and where it goes.

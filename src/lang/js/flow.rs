@@ -180,6 +180,12 @@ pub struct Trail {
     /// `localStorage` item): a value both saved and sent is an id kept across runs.
     /// With the saving call's name.
     pub stored: Option<(Hop, String)>,
+    /// Set while following a value into a function's parameter: there, an object built around
+    /// it is no evidence of a report (it may be props, options or a cache), only a real sink is.
+    pub in_parameter: bool,
+    /// Set when the walk took a value to be sent only because it ends in an object built around
+    /// it, with no sink seen.
+    pub assumed_sent: bool,
 }
 
 impl<'s, 'a> Flows<'s, 'a> {
@@ -308,6 +314,11 @@ impl<'s, 'a> Flows<'s, 'a> {
                             (hop, chain.clone())
                         });
                     }
+                    if classify_call(&chain).is_none()
+                        && let Some(c) = self.into_parameter(parent, call, here, trail, hops)
+                    {
+                        return c;
+                    }
                     if let Some(c) = classify_call(&chain) {
                         let callee = shorten(&chain, 60);
                         let (role, note) = match c {
@@ -428,7 +439,8 @@ impl<'s, 'a> Flows<'s, 'a> {
     /// Where a walk ends without a decisive use: an object built around the value is taken to be
     /// a payload (identity fields in objects are there to be reported); otherwise unknown.
     fn settle(&self, at: NodeId, payload: bool, trail: &mut Trail) -> Consequence {
-        if payload {
+        if payload && !trail.in_parameter {
+            trail.assumed_sent = true;
             Self::hop(
                 trail,
                 at,
@@ -469,6 +481,58 @@ impl<'s, 'a> Flows<'s, 'a> {
             Self::hop(trail, at, "use", "a loop goes over it".into());
             Consequence::Local
         }
+    }
+
+    /// A value passed to one of the package's functions goes where that function's parameter
+    /// goes: followed when that ends in a sink, otherwise `None`.
+    fn into_parameter(
+        &self,
+        at: NodeId,
+        call: &oxc::ast::ast::CallExpression<'a>,
+        here: oxc::span::Span,
+        trail: &mut Trail,
+        hops: u8,
+    ) -> Option<Consequence> {
+        if hops >= MAX_HOPS {
+            return None;
+        }
+        let Expression::Identifier(callee) = call.callee.without_parentheses() else {
+            return None;
+        };
+        let position = call.arguments.iter().position(|a| !a.is_spread() && a.span() == here)?;
+        let symbol = self.resolver.symbol_of(callee)?;
+        let nodes = self.semantic.nodes();
+        let params = match nodes.kind(self.semantic.scoping().symbol_declaration(symbol)) {
+            AstKind::Function(f) => &f.params,
+            AstKind::VariableDeclarator(d) => match d.init.as_ref().map(Expression::without_parentheses) {
+                Some(Expression::FunctionExpression(f)) => &f.params,
+                Some(Expression::ArrowFunctionExpression(f)) => &f.params,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let BindingPattern::BindingIdentifier(param) = &params.items.get(position)?.pattern else {
+            return None;
+        };
+        let parameter = param.symbol_id.get()?;
+        let (hops_before, names_before, outer) = (trail.hops.len(), trail.names.len(), trail.in_parameter);
+        Self::hop(
+            trail,
+            at,
+            "flow",
+            format!("passed to `{}` as `{}`", callee.name, param.name),
+        );
+        trail.in_parameter = true;
+        let c = self.follow_symbol(parameter, 0, false, trail, hops + 1);
+        trail.in_parameter = outer;
+        // Only a send settles it: the call's result may carry the value on to a stronger use
+        // than a check or a log inside the function, so anything less leaves the walk climbing.
+        if c == Consequence::Sent {
+            return Some(c);
+        }
+        trail.hops.truncate(hops_before);
+        trail.names.truncate(names_before);
+        None
     }
 
     /// Where a variable's value goes: the strongest use among its reads after `after` (the

@@ -200,6 +200,8 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     names: Vec::new(),
                     hops: Vec::new(),
                     stored: None,
+                    in_parameter: false,
+                    assumed_sent: false,
                 };
                 let consequence = match fact.kind {
                     FactKind::DefaultOn => {
@@ -252,6 +254,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
                 // Saved and sent: the value is kept across runs, which rules' `flows_to` sees as
                 // the saving call's name (`fs.writeFileSync`).
                 if consequence == Consequence::Sent
+                    && !trail.assumed_sent
                     && let Some((_, saver)) = &trail.stored
                 {
                     trail.names.push(saver.clone());
