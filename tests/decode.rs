@@ -206,3 +206,270 @@ fn hostile_inputs_stop_cleanly() {
         }
     }
 }
+
+// --- minified variants: the same idioms as esbuild and terser print them -----------------------
+
+#[test]
+fn minified_base64_buffer_and_hex() {
+    let findings = analyse("base64.min.js");
+    let d = decoded(&findings, "TT-REGION-007", "https://ipinfo.io/json");
+    assert_eq!(d.steps, ["base64"]);
+    assert_eq!(d.literal_line, Some(1));
+    assert!(
+        d.provenance
+            .starts_with("decoded (base64) from the literal at base64.min.js:1:12"),
+        "{}",
+        d.provenance
+    );
+    let findings = analyse("buffer.min.js");
+    assert_eq!(
+        decoded(&findings, "TT-TEL-001", "https://api.segment.io/v1/track").steps,
+        ["base64"]
+    );
+    let d = decoded(&findings, "TT-REGION-007", "http://ip-api.com/json");
+    assert_eq!(d.steps, ["hex"]);
+    assert_eq!(d.literal, Some(literal_at("buffer.min.js", "\"687474")));
+}
+
+#[test]
+fn minified_char_codes_spread_from_a_variable() {
+    let findings = analyse("charcodes.min.js");
+    let d = decoded(&findings, "TT-REGION-007", "https://ipapi.co/json");
+    assert_eq!(d.steps, ["character codes"]);
+    assert_eq!(
+        d.literal,
+        Some(literal_at("charcodes.min.js", "[104")),
+        "the array of codes"
+    );
+}
+
+#[test]
+fn minified_subtraction_in_an_arrow_iife_with_the_key_outside() {
+    let findings = analyse("shift.min.js");
+    let d = decoded(&findings, "TT-REGION-007", "https://ipapi.co/json");
+    assert_eq!(d.steps, ["subtract 3"]);
+    assert_eq!(d.literal, Some(literal_at("shift.min.js", "\"kwws")));
+}
+
+#[test]
+fn minified_reverse_percent_unescape_and_slice_in_one_declaration() {
+    let findings = analyse("reverse.min.js");
+    for (text, step) in [
+        ("https://ipinfo.io/json", "reverse"),
+        ("https://get.geojs.io/v1/ip/country", "percent-decoding"),
+        ("https://ip-api.com/json", "unescape"),
+        ("https://api.ipify.org", "slice"),
+    ] {
+        assert_eq!(decoded(&findings, "TT-REGION-007", text).steps, [step], "{text}");
+    }
+}
+
+#[test]
+fn minified_decoded_lists_compared_with_region_and_host_name() {
+    let findings = analyse("list.min.js");
+    let region = findings
+        .iter()
+        .find(|f| f.rule == "TT-REGION-006")
+        .expect("region comparison");
+    let d = region.decoded.as_ref().expect("decoded list");
+    assert_eq!(d.list, ["CN", "RU", "IR", "KP"]);
+    assert_eq!(d.steps, ["base64", "split"]);
+    assert_eq!(d.literal, Some(literal_at("list.min.js", "\"Q04s")));
+    let identity = findings
+        .iter()
+        .find(|f| f.rule == "TT-ID-010")
+        .expect("host name comparison");
+    let d = identity.decoded.as_ref().expect("decoded list");
+    assert_eq!(d.list, ["build-01.corp", "build-02.corp"]);
+    assert_eq!(d.steps, ["hex", "split"]);
+}
+
+#[test]
+fn minified_string_table_rotated_by_a_bang_iife() {
+    let findings = analyse("table.min.js");
+    let d = decoded(&findings, "TT-REGION-007", "https://ipinfo.io/json");
+    assert_eq!(d.functions, ["b"]);
+    assert_eq!(d.steps, ["string-table lookup"]);
+    assert_eq!(d.literal_line, Some(1));
+}
+
+#[test]
+fn minified_decoder_split_across_functions_with_a_distant_string_key() {
+    let findings = analyse("xor-split.min.js");
+    let d = decoded(&findings, "TT-TEL-001", "https://api.segment.io/v1/batch");
+    assert_eq!(d.steps, ["base64", "XOR with the key \"t3lt\""]);
+    assert_eq!(d.functions, ["Un", "Vn", "Wn"]);
+    let line = lines_of("xor-split.min.js", "Wn(\"HEcY");
+    assert_eq!(line, 7, "the key is six lines above its use");
+    assert_eq!(d.literal_line, Some(line));
+    assert_eq!(d.literal, Some(literal_at("xor-split.min.js", "\"HEcY")));
+    assert!(
+        d.provenance.starts_with(&format!(
+            "decoded by `Wn` (through `Un`, `Vn`) (base64, then XOR with the key \"t3lt\") from the literal at xor-split.min.js:{line}:"
+        )),
+        "{}",
+        d.provenance
+    );
+}
+
+#[test]
+fn minified_covert_channels() {
+    let findings = analyse("covert.min.js");
+    let covert: Vec<&Finding> = findings.iter().filter(|f| f.rule == "TT-OBF-003").collect();
+    assert_eq!(covert.len(), 2, "{findings:#?}");
+    assert!(covert[0].message.contains("zero-width"), "{}", covert[0].message);
+    assert!(covert[1].message.contains("homoglyph"), "{}", covert[1].message);
+}
+
+// --- obfuscator.io string-array encodings ------------------------------------------------------
+
+#[test]
+fn obfuscator_rc4_string_array_minified() {
+    let findings = analyse("obfuscator-rc4.min.js");
+    let d = decoded(
+        &findings,
+        "TT-TEL-001",
+        "https://telemetry.example-vendor.com/v1/collect",
+    );
+    assert_eq!(
+        d.steps,
+        [
+            "string-table lookup",
+            "base64 (lowercase-first alphabet)",
+            "RC4 with the key \"Zq#1\""
+        ]
+    );
+    assert_eq!(d.functions, ["a", "Kx", "r"]);
+    assert_eq!(d.literal_line, Some(1), "an entry of the table");
+    assert!(
+        d.provenance.starts_with(
+            "decoded by `r` (through `a`, `Kx`) (string-table lookup, then base64 (lowercase-first alphabet), then RC4 with the key \"Zq#1\") from the literal at obfuscator-rc4.min.js:1:"
+        ),
+        "{}",
+        d.provenance
+    );
+    let zone = decoded(&findings, "TT-REGION-006", "Asia/Shanghai");
+    assert_eq!(zone.steps.last().map(String::as_str), Some("RC4 with the key \"p0X$\""));
+}
+
+#[test]
+fn obfuscator_base64_string_array_readable() {
+    let findings = analyse("obfuscator-base64.js");
+    let d = decoded(&findings, "TT-TEL-001", "https://api.segment.io/v1/track");
+    assert_eq!(d.steps, ["string-table lookup", "base64 (lowercase-first alphabet)"]);
+    assert_eq!(d.functions, ["unbase", "lookup"]);
+    assert_eq!(
+        d.literal_line,
+        Some(lines_of("obfuscator-base64.js", "const table = ["))
+    );
+    // The time zone read goes through a computed member name the table gives.
+    let zone = decoded(&findings, "TT-REGION-006", "Europe/Moscow");
+    assert_eq!(zone.functions, ["unbase", "lookup"]);
+}
+
+/// The real thing: javascript-obfuscator from npm, when npm and node are here (skipped, with a
+/// note, when they are not or the registry cannot be reached).
+#[test]
+fn javascript_obfuscator_output_from_npm() {
+    let Some(obfuscator) = javascript_obfuscator() else {
+        eprintln!("skipped: javascript-obfuscator could not be installed from npm");
+        return;
+    };
+    let source = "const endpoint = \"https://telemetry.example-vendor.com/v1/collect\";\n\
+        const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;\n\
+        if (tz === \"Asia/Shanghai\") {\n\
+          fetch(endpoint, { method: \"POST\", body: JSON.stringify({ zone: tz }) });\n\
+        }\n\
+        console.log(\"ready\", \"done\", \"other\", \"strings\", \"here\");\n";
+    for encoding in ["rc4", "base64"] {
+        for compact in [true, false] {
+            let script = format!(
+                "const o = require({obfuscator:?}); process.stdout.write(o.obfuscate(require('fs').readFileSync(0, 'utf8'), \
+                 {{ stringArray: true, stringArrayEncoding: [{encoding:?}], stringArrayThreshold: 1, rotateStringArray: true, \
+                 seed: 7, compact: {compact} }}).getObfuscatedCode())"
+            );
+            let output = node(&script, source).expect("node runs javascript-obfuscator");
+            let name = format!("obfuscated-{encoding}.js");
+            let result = analyze_file(&name, FileKind::Javascript, output.as_bytes(), RuleSet::builtin());
+            let findings = result.findings;
+            let url = decoded(
+                &findings,
+                "TT-TEL-001",
+                "https://telemetry.example-vendor.com/v1/collect",
+            );
+            assert_eq!(
+                url.steps[..2],
+                ["string-table lookup", "base64 (lowercase-first alphabet)"],
+                "{encoding}: {}",
+                url.provenance
+            );
+            assert_eq!(
+                url.steps.len(),
+                if encoding == "rc4" { 3 } else { 2 },
+                "{}",
+                url.provenance
+            );
+            if encoding == "rc4" {
+                assert!(url.steps[2].starts_with("RC4 with the key"), "{}", url.provenance);
+            }
+            decoded(&findings, "TT-REGION-006", "Asia/Shanghai");
+        }
+    }
+}
+
+/// The path of javascript-obfuscator installed once under the target directory.
+fn javascript_obfuscator() -> Option<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("javascript-obfuscator-5.8.0");
+    let package = dir.join("node_modules/javascript-obfuscator");
+    if !package.join("package.json").exists() {
+        std::fs::create_dir_all(&dir).ok()?;
+        let status = std::process::Command::new("npm")
+            .args(["install", "--no-save", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg("javascript-obfuscator@5.8.0")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        if !status.success() || !package.join("package.json").exists() {
+            return None;
+        }
+    }
+    node("process.stdout.write('ok')", "").filter(|out| out == "ok")?;
+    Some(package)
+}
+
+fn node(script: &str, input: &str) -> Option<String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("node")
+        .args(["-e", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(input.as_bytes()).ok()?;
+    let output = child.wait_with_output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The span of the literal starting with `needle` in a fixture.
+fn literal_at(name: &str, needle: &str) -> telltale::report::Span {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/decode")
+        .join(name);
+    let text = std::fs::read_to_string(path).unwrap();
+    let start = text.find(needle).unwrap_or_else(|| panic!("{needle} not in {name}")) as u32;
+    let rest = &text[start as usize..];
+    let end = match rest.as_bytes()[0] {
+        b'[' => rest.find(']').unwrap() + 1,
+        quote => rest[1..].find(quote as char).unwrap() + 2,
+    } as u32;
+    telltale::report::Span {
+        start,
+        end: start + end,
+    }
+}

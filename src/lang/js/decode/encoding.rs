@@ -28,6 +28,59 @@ pub fn base64(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The alphabet javascript-obfuscator's string-array encodings use: lower case first.
+pub const LOWERCASE_FIRST: &[u8; 64] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/";
+
+/// Base64 in another alphabet; `None` on a character outside it (padding and whitespace are
+/// skipped, as hand-written decoders do).
+pub fn base64_in(text: &str, alphabet: &[u8; 64]) -> Option<Vec<u8>> {
+    let mut sextets = [u8::MAX; 256];
+    for (i, &c) in alphabet.iter().enumerate() {
+        sextets[usize::from(c)] = i as u8;
+    }
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut buffer: u32 = 0;
+    let mut bits = 0u32;
+    for byte in text.bytes() {
+        let sextet = match sextets[usize::from(byte)] {
+            u8::MAX if matches!(byte, b'=' | b' ' | b'\n' | b'\r' | b'\t') => continue,
+            u8::MAX => return None,
+            sextet => sextet,
+        };
+        buffer = (buffer << 6) | u32::from(sextet);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// RC4 over UTF-16 code units, as JavaScript decoders write it (`charCodeAt` of the key and the
+/// data, XOR with the key stream, `String.fromCharCode`).
+pub fn rc4(key: &[u16], data: &[u16]) -> Vec<u16> {
+    if key.is_empty() {
+        return data.to_vec();
+    }
+    let mut s: [u8; 256] = std::array::from_fn(|i| i as u8);
+    let mut j = 0usize;
+    for i in 0..256 {
+        j = (j + usize::from(s[i]) + usize::from(key[i % key.len()])) % 256;
+        s.swap(i, j);
+    }
+    let (mut i, mut j) = (0usize, 0usize);
+    data.iter()
+        .map(|&unit| {
+            i = (i + 1) % 256;
+            j = (j + usize::from(s[i])) % 256;
+            s.swap(i, j);
+            unit ^ u16::from(s[(usize::from(s[i]) + usize::from(s[j])) % 256])
+        })
+        .collect()
+}
+
 pub fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
@@ -177,6 +230,17 @@ mod tests {
         assert_eq!(base64("-_8").unwrap(), [0xfb, 0xff]);
         assert!(base64("not base64!").is_none());
         assert_eq!(base64_encode(b"hello"), "aGVsbG8=");
+        assert_eq!(base64_in("AgvSBg8=", LOWERCASE_FIRST).unwrap(), b"hello");
+        assert!(base64_in("not base64!", LOWERCASE_FIRST).is_none());
+    }
+
+    #[test]
+    fn rc4_known_answer() {
+        // The classic test vector: RC4("Key", "Plaintext") = BBF316E8D940AF0AD3.
+        let units = |s: &str| s.encode_utf16().collect::<Vec<u16>>();
+        let out = rc4(&units("Key"), &units("Plaintext"));
+        assert_eq!(out, [0xbb, 0xf3, 0x16, 0xe8, 0xd9, 0x40, 0xaf, 0x0a, 0xd3]);
+        assert_eq!(rc4(&units("Key"), &out), units("Plaintext"));
     }
 
     #[test]

@@ -19,8 +19,8 @@ use oxc::semantic::{NodeId, Semantic, SymbolId};
 use oxc::syntax::operator::{AssignmentOperator, BinaryOperator, LogicalOperator, UnaryOperator, UpdateOperator};
 use rustc_hash::FxHashMap;
 
-use super::encoding;
 use super::value::{Traced, Trail, Value};
+use super::{encoding, recognise};
 use crate::report::Span;
 
 /// Limits of one evaluation.
@@ -49,9 +49,11 @@ impl Limits {
         calls: 12,
         depth: 96,
     };
-    /// For the one-off string-table rotation of an obfuscated file.
+    /// For the one-off string-table rotation of an obfuscated file: it may call an RC4 decoder
+    /// (some 12 000 steps) ten times for each of a few hundred rotations; about a second at most.
     pub const PRELUDE: Limits = Limits {
-        steps: 2_000_000,
+        steps: 20_000_000,
+        memory: 256 * 1024 * 1024,
         ..Limits::SITE
     };
 }
@@ -63,6 +65,9 @@ pub enum Stop {
     Unknown,
     /// A limit was reached.
     Limit,
+    /// The code would throw here (`decodeURIComponent` of a malformed escape): a `try` around
+    /// it runs its `catch`; anywhere else the value is unknown.
+    Throw,
 }
 
 type Eval<T> = Result<T, Stop>;
@@ -110,8 +115,14 @@ pub struct Run<'m, 's, 'a> {
 
 impl<'m, 's, 'a> Run<'m, 's, 'a> {
     pub fn new(semantic: &'s Semantic<'a>, memory: &'m mut Memory, limits: Limits) -> Self {
-        let store = memory.base.clone();
-        let props = memory.base_props.clone();
+        // Objects a prelude left (decoder caches) are copied: what one evaluation writes into
+        // them must not show in the next. Arrays it left are frozen instead.
+        let store = memory.base.iter().map(|(k, v)| (*k, unshared(v))).collect();
+        let props = memory
+            .base_props
+            .iter()
+            .map(|(k, v)| (k.clone(), unshared(v)))
+            .collect();
         Self {
             semantic,
             memory,
@@ -138,6 +149,16 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
 
     fn tick(&mut self) -> Eval<()> {
         self.steps += 1;
+        if self.steps > self.limits.steps {
+            return Err(Stop::Limit);
+        }
+        Ok(())
+    }
+
+    /// Work proportional to a size (scanning an object's entries, shifting an array): one step
+    /// per 32 units, so time stays proportional to the step budget.
+    fn work(&mut self, units: usize) -> Eval<()> {
+        self.steps = self.steps.saturating_add((units / 32) as u32);
         if self.steps > self.limits.steps {
             return Err(Stop::Limit);
         }
@@ -468,7 +489,7 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
                         self.memory.constants.insert(symbol, Some(value.clone()));
                         Ok(value)
                     }
-                    Err(Stop::Unknown) => Err(Stop::Unknown),
+                    Err(Stop::Unknown | Stop::Throw) => Err(Stop::Unknown),
                     Err(Stop::Limit) => {
                         // Not known to be unknown: try again from another site.
                         self.memory.constants.remove(&symbol);
@@ -545,9 +566,11 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
                 storable(&value.value)?;
                 let key: Rc<str> = to_string(&key.value).ok_or(Stop::Unknown)?.into();
                 self.charge(32 + key.len())?;
+                self.work(entries.borrow().len())?;
                 let mut entries = entries.borrow_mut();
-                match entries.iter_mut().find(|(k, _)| *k == key) {
-                    Some(entry) => entry.1 = value,
+                match entries.iter().position(|(k, _)| *k == key) {
+                    Some(at) => entries[at].1 = value,
+                    None if entries.len() >= self.limits.max_items => return Err(Stop::Limit),
                     None => entries.push((key, value)),
                 }
                 Ok(())
@@ -568,11 +591,14 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
             Value::Str(s) if &*name == "length" => Ok(Traced::num(self.utf16_len(s) as f64, object.trail.clone())),
             Value::Array(cell) if &*name == "length" => Ok(Traced::plain(Value::Num(cell.borrow().items.len() as f64))),
             Value::Bytes(b) if &*name == "length" => Ok(Traced::plain(Value::Num(b.len() as f64))),
-            Value::Object(entries) => Ok(entries
-                .borrow()
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map_or_else(|| Traced::plain(Value::Undefined), |(_, v)| v.clone())),
+            Value::Object(entries) => {
+                self.work(entries.borrow().len())?;
+                Ok(entries
+                    .borrow()
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map_or_else(|| Traced::plain(Value::Undefined), |(_, v)| v.clone()))
+            }
             Value::Function(node) => Ok(self
                 .props
                 .get(&(*node, name))
@@ -589,11 +615,17 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
                 let Some(index) = array_index(&key.value) else {
                     return Ok(Traced::plain(Value::Undefined));
                 };
-                Ok(cell
-                    .items
-                    .get(index)
-                    .cloned()
-                    .unwrap_or_else(|| Traced::plain(Value::Undefined)))
+                Ok(match cell.items.get(index) {
+                    // A string read by a computed index may be a string table's entry.
+                    Some(item) if matches!(item.value, Value::Str(_)) && item.trail.literal_span().is_some() => {
+                        Traced {
+                            value: item.value.clone(),
+                            trail: item.trail.with_table(),
+                        }
+                    }
+                    Some(item) => item.clone(),
+                    None => Traced::plain(Value::Undefined),
+                })
             }
             (Value::Str(s), Value::Num(_)) => {
                 let Some(index) = array_index(&key.value) else {
@@ -628,6 +660,7 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
             return units.clone();
         }
         let units: Rc<[u16]> = s.encode_utf16().collect();
+        self.steps = self.steps.saturating_add((s.len() / 32) as u32);
         self.units = Some((s.clone(), units.clone()));
         units
     }
@@ -765,6 +798,12 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
             return Err(Stop::Unknown);
         }
         let any_number = arguments.iter().any(|a| matches!(a.value, Value::Num(_)));
+        let strings: Vec<Traced> = arguments
+            .iter()
+            .filter(|a| matches!(a.value, Value::Str(_)))
+            .take(4)
+            .cloned()
+            .collect();
         let mut arguments = arguments.into_iter();
         for param in &params.items {
             let BindingPattern::BindingIdentifier(binding) = &param.pattern else {
@@ -789,11 +828,14 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
         };
         self.calls.pop();
         let mut result = result?;
+        if let Value::Str(text) = &result.value {
+            name_decoding(&strings, text, &mut result.trail);
+        }
         if matches!(result.value, Value::Str(_) | Value::Array(_))
             && let Some(name) = function_name(semantic, node)
         {
-            if !result.trail.is_transformed() && any_number && result.trail.literal_span().is_some() {
-                result.trail.push_step("string-table lookup");
+            if result.trail.is_table_entry() && any_number && result.trail.literal_span().is_some() {
+                result.trail.push_first_step("string-table lookup");
             }
             result.trail.push_function(&name);
         }
@@ -916,9 +958,21 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
                 Ok(Completion::Normal)
             }
             Statement::TryStatement(t) => {
-                // Nothing evaluated here throws a JavaScript exception: the block either
-                // completes or the value is unknown.
-                let completion = self.block(&t.block.body)?;
+                // The only exceptions are those `Stop::Throw` stands for; anything else the
+                // block does not know leaves the value unknown, as outside a `try`.
+                let completion = match (self.block(&t.block.body), &t.handler) {
+                    (Err(Stop::Throw), Some(handler)) => {
+                        if let Some(param) = &handler.param {
+                            let BindingPattern::BindingIdentifier(binding) = &param.pattern else {
+                                return Err(Stop::Unknown);
+                            };
+                            let symbol = binding.symbol_id.get().ok_or(Stop::Unknown)?;
+                            self.store.insert(symbol, Traced::plain(Value::Undefined));
+                        }
+                        self.block(&handler.body.body)?
+                    }
+                    (completion, _) => completion?,
+                };
                 if let Some(finalizer) = &t.finalizer {
                     match self.block(&finalizer.body)? {
                         Completion::Normal => {}
@@ -971,7 +1025,7 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
         let trail = first.trail.clone();
         match name {
             "atob" => {
-                let bytes = encoding::base64(&text()?).ok_or(Stop::Unknown)?;
+                let bytes = encoding::base64(&text()?).ok_or(Stop::Throw)?;
                 let decoded: String = bytes.iter().map(|&b| b as char).collect();
                 self.make_str(decoded, trail.with_step("base64"))
             }
@@ -980,7 +1034,7 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
                 trail.with_step("base64-encoded"),
             ),
             "decodeURIComponent" | "decodeURI" => {
-                let decoded = encoding::percent_decode(&text()?).ok_or(Stop::Unknown)?;
+                let decoded = encoding::percent_decode(&text()?).ok_or(Stop::Throw)?;
                 self.make_str(decoded, trail.with_step("percent-decoding"))
             }
             "unescape" => self.make_str(encoding::unescape(&text()?), trail.with_step("unescape")),
@@ -1207,6 +1261,7 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
                         let Some(Value::Str(needle)) = argument(0) else {
                             return Err(Stop::Unknown);
                         };
+                        self.work(s.len())?;
                         if !s.is_ascii() {
                             return Err(Stop::Unknown);
                         }
@@ -1216,6 +1271,7 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
                         let Some(Value::Str(needle)) = argument(0) else {
                             return Err(Stop::Unknown);
                         };
+                        self.work(s.len())?;
                         Ok(Traced::plain(Value::Bool(match name {
                             "includes" => s.contains(&**needle),
                             "startsWith" => s.starts_with(&**needle),
@@ -1312,6 +1368,9 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
                     for argument in &arguments {
                         storable(&argument.value)?;
                     }
+                    if name == "unshift" {
+                        self.work(cell.borrow().items.len())?;
+                    }
                     let mut cell = cell.borrow_mut();
                     if cell.frozen || cell.items.len() + arguments.len() > self.limits.max_items {
                         return Err(if cell.frozen { Stop::Unknown } else { Stop::Limit });
@@ -1324,6 +1383,9 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
                     Ok(Traced::plain(Value::Num(cell.items.len() as f64)))
                 }
                 "shift" | "pop" => {
+                    if name == "shift" {
+                        self.work(cell.borrow().items.len())?;
+                    }
                     let mut cell = cell.borrow_mut();
                     if cell.frozen {
                         return Err(Stop::Unknown);
@@ -1337,6 +1399,7 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
                 }
                 "indexOf" | "includes" => {
                     let needle = argument(0).ok_or(Stop::Unknown)?;
+                    self.work(cell.borrow().items.len())?;
                     let at = cell.borrow().items.iter().position(|i| strict_equals(&i.value, needle));
                     Ok(Traced::plain(if name == "indexOf" {
                         Value::Num(at.map_or(-1.0, |i| i as f64))
@@ -1390,6 +1453,46 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
             },
             _ => Err(Stop::Unknown),
         }
+    }
+}
+
+/// When a function's result is a known decoding of one of its string arguments (with another
+/// as the key), the trail says so: the argument's trail, then the steps, then the functions the
+/// computation went through.
+fn name_decoding(strings: &[Traced], result: &str, trail: &mut Trail) {
+    for (i, input) in strings.iter().enumerate() {
+        let Some(text) = input.as_str() else { continue };
+        let keys: Vec<&str> = strings
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .filter_map(|(_, k)| k.as_str())
+            .collect();
+        let Some(steps) = recognise::steps(text, &keys, result) else {
+            continue;
+        };
+        let mut named = input.trail.clone();
+        for step in &steps {
+            named.push_step(step);
+        }
+        if let Some(data) = trail.data() {
+            for function in &data.functions {
+                named.push_function(function);
+            }
+        }
+        *trail = named;
+        return;
+    }
+}
+
+/// A copy of an object, so writes to it stay in one evaluation.
+fn unshared(value: &Traced) -> Traced {
+    match &value.value {
+        Value::Object(entries) => Traced {
+            value: Value::Object(Rc::new(RefCell::new(entries.borrow().clone()))),
+            trail: value.trail.clone(),
+        },
+        _ => value.clone(),
     }
 }
 

@@ -15,6 +15,7 @@
 
 pub(super) mod encoding;
 mod eval;
+mod recognise;
 mod unicode;
 mod value;
 
@@ -32,8 +33,9 @@ use crate::report::Span;
 
 pub use self::unicode::covert_difference;
 
-/// Steps all evaluations of one file may take together; past it the file's remaining sites are
-/// not evaluated (a 16 MB bundle spends a small fraction of this).
+/// Steps all evaluations of one file may take together, besides its prelude (which has its own
+/// limit, [`Limits::PRELUDE`]); past it the file's remaining sites are not evaluated (a 16 MB
+/// bundle spends a small fraction of this).
 const FILE_STEPS: u64 = 20_000_000;
 /// Longest decoded string offered to the rules (as for literals).
 const MAX_TEXT: usize = 4096;
@@ -115,7 +117,6 @@ impl<'s, 'a> Decoder<'s, 'a> {
             }
             let mut run = Run::new(self.semantic, &mut self.memory, Limits::PRELUDE);
             let result = run.eval(&statement.expression);
-            self.spent += u64::from(run.steps());
             if result.is_ok() {
                 let (store, props) = run.into_state();
                 for value in store.values().chain(props.values()) {
@@ -294,7 +295,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
             if self.decoder.value(other).is_some() {
                 return;
             }
-            let argument = self.subject_name(other);
+            let argument = self.compared_name(other);
             let decoded = value
                 .trail
                 .is_transformed()
@@ -336,7 +337,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
             return;
         };
         let Some(list) = string_list(&value) else { return };
-        let argument = self.subject_name(first);
+        let argument = self.compared_name(first);
         for item in list.iter().take(MAX_LIST) {
             self.offer(
                 Fact {
@@ -406,6 +407,83 @@ impl<'s, 'a> Extractor<'s, 'a> {
     fn hidden_name(&mut self, id: NodeId, name: &str, at: Span) {
         if unicode::hides(name) && self.rules.wants(FactKind::Name, name) {
             self.offer(Fact::new(FactKind::Name, name, at), id);
+        }
+    }
+
+    /// What a compared value is, for the rules' `subject` filter; member names an obfuscator
+    /// computed (`Intl[_0x1f(0x1a2)]()`) are spelled out when the evaluator works them out.
+    fn compared_name(&mut self, expr: &Expression<'a>) -> String {
+        let name = self.subject_name(expr);
+        if !name.contains('?') && !name.contains("[]") {
+            return name;
+        }
+        let mut chain = String::new();
+        if self.decoded_chain(expr, &mut chain, 0) {
+            return chain;
+        }
+        name
+    }
+
+    /// Appends the chain of `expr` (globals, constants, members, calls) with computed member
+    /// names evaluated; false when some part is not a name or a constant.
+    fn decoded_chain(&mut self, expr: &Expression<'a>, out: &mut String, depth: u8) -> bool {
+        if depth > 12 || out.len() > 256 {
+            return false;
+        }
+        match expr.without_parentheses() {
+            Expression::Identifier(id) => {
+                let Some(symbol) = self.resolver.symbol_of(id) else {
+                    out.push_str(id.name.as_str());
+                    return true;
+                };
+                let scoping = self.semantic.scoping();
+                if scoping.symbol_is_mutated(symbol) {
+                    return false;
+                }
+                let declaration = scoping.symbol_declaration(symbol);
+                match self.semantic.nodes().kind(declaration) {
+                    AstKind::VariableDeclarator(d) => match &d.init {
+                        Some(init) => self.decoded_chain(init, out, depth + 1),
+                        None => false,
+                    },
+                    _ => false,
+                }
+            }
+            Expression::StaticMemberExpression(m) => {
+                if !self.decoded_chain(&m.object, out, depth + 1) {
+                    return false;
+                }
+                out.push('.');
+                out.push_str(m.property.name.as_str());
+                true
+            }
+            Expression::ComputedMemberExpression(m) => {
+                let key = match string_value(&m.expression) {
+                    Some(key) => key.to_string(),
+                    None => match self
+                        .decoder
+                        .value(&m.expression)
+                        .and_then(|v| v.as_str().map(str::to_string))
+                    {
+                        Some(key) => key,
+                        None => return false,
+                    },
+                };
+                if !self.decoded_chain(&m.object, out, depth + 1) {
+                    return false;
+                }
+                out.push('.');
+                out.push_str(&key);
+                true
+            }
+            Expression::CallExpression(call) => {
+                if !self.decoded_chain(&call.callee, out, depth + 1) {
+                    return false;
+                }
+                out.push_str("()");
+                true
+            }
+            _ => false,
         }
     }
 

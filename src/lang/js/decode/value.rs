@@ -99,6 +99,9 @@ pub struct TrailData {
     /// For a character code: the string it was read from (so arithmetic with it can name its
     /// key as a string).
     pub char_of: Option<Rc<str>>,
+    /// Read out of an array by a computed index (a string table), not yet a step: a function
+    /// taking a number that returns it was a table lookup.
+    pub from_table: bool,
 }
 
 /// Most steps a trail keeps; past that it says "…".
@@ -162,6 +165,29 @@ impl Trail {
         let data = self.edit();
         if data.functions.len() < MAX_STEPS {
             data.functions.push(name.into());
+        }
+    }
+
+    pub fn is_table_entry(&self) -> bool {
+        self.0.as_ref().is_some_and(|d| d.from_table)
+    }
+
+    pub fn with_table(&self) -> Trail {
+        let mut out = self.clone();
+        out.edit().from_table = true;
+        out
+    }
+
+    /// Puts a step before all others (a table lookup that came first but is recognised last).
+    pub fn push_first_step(&mut self, step: &str) {
+        if self.0.as_ref().is_some_and(|d| d.steps.iter().any(|s| &**s == step)) {
+            return;
+        }
+        let data = self.edit();
+        data.steps.insert(0, step.into());
+        if data.steps.len() > MAX_STEPS + 1 {
+            data.steps.truncate(MAX_STEPS);
+            data.steps.push("…".into());
         }
     }
 
