@@ -473,3 +473,17 @@ fn literal_at(name: &str, needle: &str) -> telltale::report::Span {
         end: start + end,
     }
 }
+
+#[test]
+fn hostile_decoders_and_tables_stop_cleanly() {
+    let started = Instant::now();
+    let findings = analyse("hostile-rc4.js");
+    // The prelude's 20 million steps, then every site at its own limit: well under this.
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    for finding in &findings {
+        if let Some(d) = &finding.decoded {
+            assert!(d.text.len() <= 4096, "{}", d.text.len());
+            assert!(d.steps.iter().all(|s| !s.starts_with("RC4")), "{d:?}");
+        }
+    }
+}

@@ -160,6 +160,7 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
     fn work(&mut self, units: usize) -> Eval<()> {
         self.steps = self.steps.saturating_add((units / 32) as u32);
         if self.steps > self.limits.steps {
+            self.steps = self.limits.steps + 1;
             return Err(Stop::Limit);
         }
         Ok(())

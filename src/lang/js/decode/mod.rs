@@ -721,6 +721,31 @@ mod tests {
     }
 
     #[test]
+    fn hostile_decoders_stop_at_a_limit() {
+        // An RC4 key schedule a billion rounds long.
+        assert_eq!(
+            stops(
+                "function r(s, k) { var b = [], j = 0, x, q; for (q = 0; q < 1e9; q++) b[q % 256] = q; \
+                 for (q = 0; q < 1e9; q++) j = (j + b[q % 256] + k.charCodeAt(q % k.length)) % 256, x = b[q % 256], b[q % 256] = b[j], b[j] = x; \
+                 return s } const s = r('a', 'k')"
+            ),
+            Stop::Limit
+        );
+        // A decoder cache that never stops growing.
+        assert_eq!(
+            stops("function g(e) { g.c = {}; for (var i = 0; ; i++) g.c['k' + i] = e; } const s = g('x')"),
+            Stop::Limit
+        );
+        // Rotating a big table forever: each shift is charged by the table's length.
+        assert_eq!(
+            stops(
+                "function t() { var a = []; for (var i = 0; i < 16000; i++) a.push('s' + i); for (;;) a.push(a.shift()); } const s = t()"
+            ),
+            Stop::Limit
+        );
+    }
+
+    #[test]
     fn self_referencing_tables_stop() {
         assert_eq!(stops("var t = [t]; const s = t[0]"), Stop::Unknown);
         assert_eq!(stops("const a = b + 'x', b = a + 'y'; const s = a"), Stop::Unknown);
@@ -730,6 +755,15 @@ mod tests {
         );
         assert_eq!(
             stops("function f() { const o = {}; o.self = o; return o } const s = f()"),
+            Stop::Unknown
+        );
+        // A decoder cache holding itself; a table holding itself.
+        assert_eq!(
+            stops("function h(e) { h.c = {}; h.c.self = h.c; return h.c.self[e] } const s = h('x')"),
+            Stop::Unknown
+        );
+        assert_eq!(
+            stops("function n() { var t = ['a']; t[1] = t; return t } const s = n()[0]"),
             Stop::Unknown
         );
     }
