@@ -315,7 +315,7 @@ impl<'s, 'a> Flows<'s, 'a> {
                         });
                     }
                     if classify_call(&chain).is_none()
-                        && let Some(c) = self.into_parameter(parent, call, here, trail, hops)
+                        && let Some(c) = self.through_parameter(parent, call, here, trail, hops)
                     {
                         return c;
                     }
@@ -485,7 +485,7 @@ impl<'s, 'a> Flows<'s, 'a> {
 
     /// A value passed to one of the package's functions goes where that function's parameter
     /// goes: followed when that ends in a sink, otherwise `None`.
-    fn into_parameter(
+    fn through_parameter(
         &self,
         at: NodeId,
         call: &oxc::ast::ast::CallExpression<'a>,
