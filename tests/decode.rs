@@ -353,6 +353,23 @@ fn obfuscator_rc4_string_array_minified() {
 }
 
 #[test]
+fn obfuscator_rc4_table_of_hundreds_of_entries_rotated_hundreds_of_times() {
+    // 409 entries rotated 377 times, four RC4 decodings a rotation: run literally that is some
+    // 20 million steps; the decoder, seen twice to be base64 then RC4, is worked out natively
+    // while rotating. The strings reported are still decoded by running its code.
+    let started = Instant::now();
+    let findings = analyse("obfuscator-rc4-large.min.js");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    let d = decoded(
+        &findings,
+        "TT-TEL-001",
+        "https://telemetry.example-vendor.com/v1/collect",
+    );
+    assert_eq!(d.functions, ["a", "Kx", "r"]);
+    decoded(&findings, "TT-REGION-006", "Asia/Shanghai");
+}
+
+#[test]
 fn obfuscator_base64_string_array_readable() {
     let findings = analyse("obfuscator-base64.js");
     let d = decoded(&findings, "TT-TEL-001", "https://api.segment.io/v1/track");
@@ -375,45 +392,58 @@ fn javascript_obfuscator_output_from_npm() {
         eprintln!("skipped: javascript-obfuscator could not be installed from npm");
         return;
     };
-    let source = "const endpoint = \"https://telemetry.example-vendor.com/v1/collect\";\n\
+    let small = "const endpoint = \"https://telemetry.example-vendor.com/v1/collect\";\n\
         const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;\n\
         if (tz === \"Asia/Shanghai\") {\n\
           fetch(endpoint, { method: \"POST\", body: JSON.stringify({ zone: tz }) });\n\
         }\n\
-        console.log(\"ready\", \"done\", \"other\", \"strings\", \"here\");\n";
-    for encoding in ["rc4", "base64"] {
-        for compact in [true, false] {
-            let script = format!(
-                "const o = require({obfuscator:?}); process.stdout.write(o.obfuscate(require('fs').readFileSync(0, 'utf8'), \
+        console.log(\"ready\", \"done\", \"other\", \"strings\", \"here\");\n"
+        .to_string();
+    // Hundreds of strings: a long table and a long rotation.
+    let large = small.clone()
+        + &(0..300)
+            .map(|i| format!("console.log(\"message {i} of the tool\", \"key{i}\");\n"))
+            .collect::<String>();
+    for (encoding, compact, source) in [
+        ("rc4", true, &small),
+        ("rc4", false, &small),
+        ("base64", true, &small),
+        ("base64", false, &small),
+        ("rc4", true, &large),
+        ("base64", true, &large),
+    ] {
+        let script = format!(
+            "const o = require({obfuscator:?}); process.stdout.write(o.obfuscate(require('fs').readFileSync(0, 'utf8'), \
                  {{ stringArray: true, stringArrayEncoding: [{encoding:?}], stringArrayThreshold: 1, rotateStringArray: true, \
                  seed: 7, compact: {compact} }}).getObfuscatedCode())"
-            );
-            let output = node(&script, source).expect("node runs javascript-obfuscator");
-            let name = format!("obfuscated-{encoding}.js");
-            let result = analyze_file(&name, FileKind::Javascript, output.as_bytes(), RuleSet::builtin());
-            let findings = result.findings;
-            let url = decoded(
-                &findings,
-                "TT-TEL-001",
-                "https://telemetry.example-vendor.com/v1/collect",
-            );
-            assert_eq!(
-                url.steps[..2],
-                ["string-table lookup", "base64 (lowercase-first alphabet)"],
-                "{encoding}: {}",
-                url.provenance
-            );
-            assert_eq!(
-                url.steps.len(),
-                if encoding == "rc4" { 3 } else { 2 },
-                "{}",
-                url.provenance
-            );
-            if encoding == "rc4" {
-                assert!(url.steps[2].starts_with("RC4 with the key"), "{}", url.provenance);
-            }
-            decoded(&findings, "TT-REGION-006", "Asia/Shanghai");
+        );
+        let output = node(&script, source).expect("node runs javascript-obfuscator");
+        let started = Instant::now();
+        let name = format!("obfuscated-{encoding}.js");
+        let result = analyze_file(&name, FileKind::Javascript, output.as_bytes(), RuleSet::builtin());
+        let findings = result.findings;
+        let url = decoded(
+            &findings,
+            "TT-TEL-001",
+            "https://telemetry.example-vendor.com/v1/collect",
+        );
+        assert_eq!(
+            url.steps[..2],
+            ["string-table lookup", "base64 (lowercase-first alphabet)"],
+            "{encoding}: {}",
+            url.provenance
+        );
+        assert_eq!(
+            url.steps.len(),
+            if encoding == "rc4" { 3 } else { 2 },
+            "{}",
+            url.provenance
+        );
+        if encoding == "rc4" {
+            assert!(url.steps[2].starts_with("RC4 with the key"), "{}", url.provenance);
         }
+        decoded(&findings, "TT-REGION-006", "Asia/Shanghai");
+        assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
     }
 }
 

@@ -20,7 +20,7 @@ use oxc::syntax::operator::{AssignmentOperator, BinaryOperator, LogicalOperator,
 use rustc_hash::FxHashMap;
 
 use super::value::{Traced, Trail, Value};
-use super::{encoding, recognise};
+use super::{contained, encoding, recognise};
 use crate::report::Span;
 
 /// Limits of one evaluation.
@@ -38,6 +38,8 @@ pub struct Limits {
     pub calls: u32,
     /// Nested expressions.
     pub depth: u32,
+    /// Whether functions seen to decode in a known way may be taken to (see `learned_call`).
+    pub learn: bool,
 }
 
 impl Limits {
@@ -48,12 +50,15 @@ impl Limits {
         memory: 4 * 1024 * 1024,
         calls: 12,
         depth: 96,
+        learn: false,
     };
     /// For the one-off string-table rotation of an obfuscated file: it may call an RC4 decoder
-    /// (some 12 000 steps) ten times for each of a few hundred rotations; about a second at most.
+    /// (some 12 000 steps) ten times for each of hundreds of rotations, so a decoder seen to
+    /// decode in a known way is worked out natively from then on (`learn`); a second at most.
     pub const PRELUDE: Limits = Limits {
         steps: 20_000_000,
         memory: 256 * 1024 * 1024,
+        learn: true,
         ..Limits::SITE
     };
 }
@@ -92,6 +97,10 @@ pub struct Memory {
     constants: FxHashMap<SymbolId, Option<Traced>>,
     pub(super) base: Store,
     pub(super) base_props: Props,
+    /// Functions seen to decode in a known way, and how many times in a row.
+    learned: FxHashMap<NodeId, (recognise::Decoding, u8)>,
+    /// Functions known to write, or not, outside themselves.
+    contained: FxHashMap<NodeId, bool>,
 }
 
 /// One evaluation.
@@ -799,12 +808,10 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
             return Err(Stop::Unknown);
         }
         let any_number = arguments.iter().any(|a| matches!(a.value, Value::Num(_)));
-        let strings: Vec<Traced> = arguments
-            .iter()
-            .filter(|a| matches!(a.value, Value::Str(_)))
-            .take(4)
-            .cloned()
-            .collect();
+        let given: Vec<Traced> = arguments.iter().take(4).cloned().collect();
+        if let Some(result) = self.learned_call(node, &given)? {
+            return Ok(result);
+        }
         let mut arguments = arguments.into_iter();
         for param in &params.items {
             let BindingPattern::BindingIdentifier(binding) = &param.pattern else {
@@ -830,17 +837,67 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
         self.calls.pop();
         let mut result = result?;
         if let Value::Str(text) = &result.value {
-            name_decoding(&strings, text, &mut result.trail);
+            let strings: Vec<Option<&str>> = given.iter().map(Traced::as_str).collect();
+            if let Some(decoding) = recognise::recognise(&strings, text) {
+                result.trail = named_trail(&decoding, &given, &result.trail);
+                if self.limits.learn {
+                    self.learn(node, decoding);
+                }
+            }
         }
+        Ok(self.named_result(node, result, any_number))
+    }
+
+    /// The result of a function of the package with its trail: the function's name, and a
+    /// table lookup first when a number picked a table's entry.
+    fn named_result(&self, node: NodeId, mut result: Traced, any_number: bool) -> Traced {
         if matches!(result.value, Value::Str(_) | Value::Array(_))
-            && let Some(name) = function_name(semantic, node)
+            && let Some(name) = function_name(self.semantic, node)
         {
             if result.trail.is_table_entry() && any_number && result.trail.literal_span().is_some() {
                 result.trail.push_first_step("string-table lookup");
             }
             result.trail.push_function(&name);
         }
-        Ok(result)
+        result
+    }
+
+    /// Notes that a function decoded its argument in a known way; the same way twice in a row,
+    /// and it writes nothing outside itself, it is taken to do so for other arguments too.
+    fn learn(&mut self, node: NodeId, decoding: recognise::Decoding) {
+        let seen = self.memory.learned.entry(node).or_insert((decoding, 0));
+        if seen.0 == decoding {
+            seen.1 = seen.1.saturating_add(1);
+        } else {
+            *seen = (decoding, 1);
+        }
+    }
+
+    /// A call of a function learnt to decode in a known way, worked out without running it.
+    /// Only while rotating a string table (the prelude): there a wrong answer can only pick the
+    /// wrong rotation, while every decoded string a finding shows runs the function's own code.
+    /// It makes rotating a table of hundreds of RC4-encoded entries affordable.
+    fn learned_call(&mut self, node: NodeId, given: &[Traced]) -> Eval<Option<Traced>> {
+        if !self.limits.learn {
+            return Ok(None);
+        }
+        let Some(&(decoding, times)) = self.memory.learned.get(&node) else {
+            return Ok(None);
+        };
+        if times < 2 || !contained::writes_only_its_own(self.semantic, node, &mut self.memory.contained) {
+            return Ok(None);
+        }
+        let strings: Vec<Option<&str>> = given.iter().map(Traced::as_str).collect();
+        let Some(units) = decoding.apply(&strings) else {
+            return Ok(None);
+        };
+        // What running it would have cost, roughly: a key schedule and a pass per character.
+        self.steps = self.steps.saturating_add(64 + units.len() as u32);
+        self.tick()?;
+        let text = encoding::from_units(&units);
+        self.charge(text.len())?;
+        let trail = named_trail(&decoding, given, &Trail::default());
+        Ok(Some(self.named_result(node, Traced::str(text, trail), false)))
     }
 
     fn block(&mut self, statements: &[Statement<'a>]) -> Eval<Completion> {
@@ -1457,33 +1514,20 @@ impl<'m, 's, 'a> Run<'m, 's, 'a> {
     }
 }
 
-/// When a function's result is a known decoding of one of its string arguments (with another
-/// as the key), the trail says so: the argument's trail, then the steps, then the functions the
-/// computation went through.
-fn name_decoding(strings: &[Traced], result: &str, trail: &mut Trail) {
-    for (i, input) in strings.iter().enumerate() {
-        let Some(text) = input.as_str() else { continue };
-        let keys: Vec<&str> = strings
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .filter_map(|(_, k)| k.as_str())
-            .collect();
-        let Some(steps) = recognise::steps(text, &keys, result) else {
-            continue;
-        };
-        let mut named = input.trail.clone();
-        for step in &steps {
-            named.push_step(step);
-        }
-        if let Some(data) = trail.data() {
-            for function in &data.functions {
-                named.push_function(function);
-            }
-        }
-        *trail = named;
-        return;
+/// The trail of a recognised decoding: the decoded argument's trail, the steps, then the
+/// functions the computation went through.
+fn named_trail(decoding: &recognise::Decoding, given: &[Traced], computed: &Trail) -> Trail {
+    let strings: Vec<Option<&str>> = given.iter().map(Traced::as_str).collect();
+    let mut named = given.get(decoding.input()).map(|g| g.trail.clone()).unwrap_or_default();
+    for step in decoding.steps(&strings) {
+        named.push_step(&step);
     }
+    if let Some(data) = computed.data() {
+        for function in &data.functions {
+            named.push_function(function);
+        }
+    }
+    named
 }
 
 /// A copy of an object, so writes to it stay in one evaluation.

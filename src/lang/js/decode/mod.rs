@@ -13,6 +13,7 @@
 //! reader cannot tell apart becomes a `Covert` fact; names with invisible or bidi characters
 //! become `Name` facts (Trojan Source).
 
+mod contained;
 pub(super) mod encoding;
 mod eval;
 mod recognise;
