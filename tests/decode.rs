@@ -404,18 +404,25 @@ fn javascript_obfuscator_output_from_npm() {
         + &(0..300)
             .map(|i| format!("console.log(\"message {i} of the tool\", \"key{i}\");\n"))
             .collect::<String>();
-    for (encoding, compact, source) in [
-        ("rc4", true, &small),
-        ("rc4", false, &small),
-        ("base64", true, &small),
-        ("base64", false, &small),
-        ("rc4", true, &large),
-        ("base64", true, &large),
+    // Wrappers that shift the index inside each function, and literal arguments moved into
+    // an object of constants.
+    let wrapped = "stringArrayWrappersCount: 2, stringArrayWrappersType: 'function', \
+        stringArrayWrappersChainedCalls: true, stringArrayCallsTransform: true, stringArrayCallsTransformThreshold: 1";
+    let in_function = format!("function main() {{\n{small}}}\nmain();\n");
+    for (encoding, compact, source, extra) in [
+        ("rc4", true, &small, ""),
+        ("rc4", false, &small, ""),
+        ("base64", true, &small, ""),
+        ("base64", false, &small, ""),
+        ("rc4", true, &large, ""),
+        ("base64", true, &large, ""),
+        ("rc4", true, &in_function, wrapped),
+        ("base64", true, &in_function, wrapped),
     ] {
         let script = format!(
             "const o = require({obfuscator:?}); process.stdout.write(o.obfuscate(require('fs').readFileSync(0, 'utf8'), \
                  {{ stringArray: true, stringArrayEncoding: [{encoding:?}], stringArrayThreshold: 1, rotateStringArray: true, \
-                 seed: 7, compact: {compact} }}).getObfuscatedCode())"
+                 seed: 7, compact: {compact}, {extra} }}).getObfuscatedCode())"
         );
         let output = node(&script, source).expect("node runs javascript-obfuscator");
         let started = Instant::now();
@@ -516,4 +523,14 @@ fn hostile_decoders_and_tables_stop_cleanly() {
             assert!(d.steps.iter().all(|s| !s.starts_with("RC4")), "{d:?}");
         }
     }
+}
+
+#[test]
+fn decoder_arguments_moved_into_an_object_of_constants() {
+    // javascript-obfuscator's stringArrayCallsTransform: no literal at the call, only `o.k`.
+    let findings = analyse("calls-object.min.js");
+    let d = decoded(&findings, "TT-REGION-007", "https://ipinfo.io/json");
+    assert_eq!(d.steps, ["base64", "slice"]);
+    assert_eq!(d.functions, ["d"]);
+    assert_eq!(d.literal, Some(literal_at("calls-object.min.js", "\"eHh4")));
 }

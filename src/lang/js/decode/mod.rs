@@ -215,7 +215,10 @@ impl<'s, 'a> Extractor<'s, 'a> {
                         .arguments
                         .iter()
                         .all(|a| a.as_expression().is_some_and(constant_looking))
-                    && call.arguments.iter().any(|a| a.as_expression().is_some_and(is_literal))
+                    && call.arguments.iter().any(|a| {
+                        a.as_expression()
+                            .is_some_and(|e| is_literal(e) || self.constant_member(e))
+                    })
             }
             Expression::StaticMemberExpression(m) => matches!(
                 m.property.name.as_str(),
@@ -233,6 +236,31 @@ impl<'s, 'a> Extractor<'s, 'a> {
             ),
             _ => false,
         }
+    }
+
+    /// `o.k` where `o` is a constant object literal: obfuscators move a decoder call's literal
+    /// arguments into such an object (javascript-obfuscator's `stringArrayCallsTransform`).
+    fn constant_member(&self, expr: &Expression<'a>) -> bool {
+        let m = match expr.without_parentheses() {
+            Expression::StaticMemberExpression(m) => m,
+            Expression::UnaryExpression(u) => return self.constant_member(&u.argument),
+            _ => return false,
+        };
+        let Expression::Identifier(object) = m.object.without_parentheses() else {
+            return false;
+        };
+        let Some(symbol) = self.resolver.symbol_of(object) else {
+            return false;
+        };
+        let scoping = self.semantic.scoping();
+        if scoping.symbol_is_mutated(symbol) {
+            return false;
+        }
+        matches!(
+            self.semantic.nodes().kind(scoping.symbol_declaration(symbol)),
+            AstKind::VariableDeclarator(d)
+                if matches!(d.init.as_ref().map(Expression::without_parentheses), Some(Expression::ObjectExpression(_)))
+        )
     }
 
     fn evaluate_call(&mut self, call: &CallExpression<'a>) -> Option<Traced> {
@@ -557,11 +585,12 @@ fn is_literal(expr: &Expression<'_>) -> bool {
     ) || matches!(expr.without_parentheses(), Expression::UnaryExpression(u) if matches!(u.argument, Expression::NumericLiteral(_)))
 }
 
-/// Arguments a decoder call has: literals, names, and arithmetic on them.
+/// Arguments a decoder call has: literals, names, properties of names, and arithmetic on them.
 fn constant_looking(expr: &Expression<'_>) -> bool {
     match expr.without_parentheses() {
         Expression::StringLiteral(_) | Expression::NumericLiteral(_) | Expression::Identifier(_) => true,
         Expression::TemplateLiteral(t) => t.expressions.is_empty(),
+        Expression::StaticMemberExpression(m) => matches!(m.object.without_parentheses(), Expression::Identifier(_)),
         Expression::UnaryExpression(u) => constant_looking(&u.argument),
         Expression::BinaryExpression(b) => constant_looking(&b.left) && constant_looking(&b.right),
         _ => false,
