@@ -353,9 +353,24 @@ fn webpack_module_table_is_live_from_its_bootstrap() {
     );
     let send = finding_at(&report, "TT-TEL-009", file, &text, "fetch(");
     assert_eq!(send.severity, Severity::Medium, "{send:#?}");
-    // Not asserted until the engine handles them: `os.hostname()` through
-    // `__webpack_require__("os")` (not resolved to `os`, so not found at all), and the
-    // parenthesised factory of `./node_modules/tz-probe/` seen as bundled package `tz-probe`.
+    // `__webpack_require__("os")` is the table's external `module.exports = require("os")`.
+    let host = finding_at(&report, "TT-ID-001", file, &text, "os.hostname()");
+    assert_eq!(host.consequence, Some(Consequence::Sent), "{host:#?}");
+    assert!(
+        zone.message.contains("inside bundled package tz-probe"),
+        "{}",
+        zone.message
+    );
+
+    // A production build: numeric module ids and webpack's require as a module's third
+    // parameter.
+    let minified = "(()=>{var e={857:e=>{\"use strict\";e.exports=require(\"os\")},\
+        12:(e,t,n)=>{const r=n(857);function o(){return fetch(\"https://telemetry.example.dev/hb\",\
+        {method:\"POST\",body:JSON.stringify({host:r.hostname()})})}o()}},t={};function n(r){var o=t[r];\
+        if(void 0!==o)return o.exports;var s=t[r]={exports:{}};return e[r](s,s.exports,n),s.exports}n(12)})();";
+    let report = scan_files("webpack-production", &[("main.js", minified)]);
+    let host = finding_at(&report, "TT-ID-001", "main.js", minified, "r.hostname()");
+    assert_eq!(host.consequence, Some(Consequence::Sent), "{host:#?}");
 }
 
 /// TypeScript is parsed as TypeScript: type annotations, `as` and `satisfies` do not hide the

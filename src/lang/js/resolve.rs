@@ -17,11 +17,18 @@ const GLOBAL_OBJECTS: [&str; 4] = ["globalThis", "window", "global", "self"];
 
 pub struct Resolver<'s, 'a> {
     semantic: &'s Semantic<'a>,
+    /// A webpack module table's entries that stand for a module: an external
+    /// (`857: e => { e.exports = require("os") }`) or a bundled package
+    /// (`"./node_modules/pkg/index.js": …`), by module id. Built on first need.
+    webpack_modules: std::cell::OnceCell<rustc_hash::FxHashMap<String, String>>,
 }
 
 impl<'s, 'a> Resolver<'s, 'a> {
     pub fn new(semantic: &'s Semantic<'a>) -> Self {
-        Self { semantic }
+        Self {
+            semantic,
+            webpack_modules: std::cell::OnceCell::new(),
+        }
     }
 
     /// The chain of `expr`: `os.hostname`, `Intl.DateTimeFormat().resolvedOptions()`,
@@ -293,6 +300,11 @@ impl<'s, 'a> Resolver<'s, 'a> {
                 if call.arguments.is_empty() {
                     return self.bundled_module(symbol);
                 }
+                if call.arguments.len() == 1
+                    && let Some(module) = self.webpack_module(symbol, &call.arguments[0])
+                {
+                    return Some(module);
+                }
                 if call.arguments.len() <= 2
                     && let Some(Argument::CallExpression(inner)) = call.arguments.first()
                 {
@@ -316,6 +328,69 @@ impl<'s, 'a> Resolver<'s, 'a> {
         let mut chain = String::new();
         self.push(&init.callee, &mut chain, depth + 1);
         chain == "module.createRequire"
+    }
+
+    /// For `n(857)` or `__webpack_require__("./node_modules/x/index.js")`, where `n` is webpack's
+    /// require (the third parameter of a module function, or the bootstrap function that reads
+    /// `.exports`): the module that table entry stands for.
+    fn webpack_module(&self, symbol: SymbolId, argument: &Argument<'a>) -> Option<String> {
+        let id = match argument.as_expression()?.without_parentheses() {
+            Expression::NumericLiteral(n) => n.value.to_string(),
+            Expression::StringLiteral(s) => s.value.to_string(),
+            _ => return None,
+        };
+        let table = self.webpack_modules.get_or_init(|| self.webpack_table());
+        let module = table.get(&id)?;
+        let nodes = self.semantic.nodes();
+        let declaration = self.semantic.scoping().symbol_declaration(symbol);
+        let is_require = match nodes.kind(declaration) {
+            AstKind::Function(f) => f
+                .body
+                .as_ref()
+                .is_some_and(|b| b.span.source_text(self.semantic.source_text()).contains(".exports")),
+            AstKind::FormalParameter(parameter) => {
+                let AstKind::FormalParameters(params) = nodes.parent_kind(declaration) else {
+                    return None;
+                };
+                params.items.len() == 3 && params.items[2].span == parameter.span
+            }
+            _ => false,
+        };
+        is_require.then(|| module.clone())
+    }
+
+    /// The module table's entries that stand for a module (see `webpack_modules`).
+    fn webpack_table(&self) -> rustc_hash::FxHashMap<String, String> {
+        let mut table = rustc_hash::FxHashMap::default();
+        for node in self.semantic.nodes().iter() {
+            let AstKind::ObjectProperty(property) = node.kind() else {
+                continue;
+            };
+            let key = match &property.key {
+                oxc::ast::ast::PropertyKey::NumericLiteral(n) => n.value.to_string(),
+                key => match key.static_name() {
+                    Some(name) => name.to_string(),
+                    None => continue,
+                },
+            };
+            let (params, body) = match property.value.without_parentheses() {
+                Expression::FunctionExpression(f) => (&f.params, f.body.as_deref()),
+                Expression::ArrowFunctionExpression(f) => match &f.body {
+                    oxc::ast::ast::ArrowFunctionBody::FunctionBody(body) => (&f.params, Some(&**body)),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let Some(BindingPattern::BindingIdentifier(module)) = params.items.first().map(|p| &p.pattern) else {
+                continue;
+            };
+            if let Some(external) = body.and_then(|b| external_require(module.name.as_str(), b)) {
+                table.insert(key, normalise_module(external));
+            } else if let Some(package) = package_of_path(&key) {
+                table.insert(key, package);
+            }
+        }
+        table
     }
 
     /// For `var require_x = __commonJS({"node_modules/x/index.js"(exports, module) {…}})`:
@@ -344,6 +419,26 @@ enum Binding<'s, 'a> {
     Module(String),
     Member(String, String),
     Expr(&'s Expression<'a>, Option<String>),
+}
+
+/// The module a webpack external's body hands over: `module.exports = require("os")`.
+fn external_require<'a>(module: &str, body: &oxc::ast::ast::FunctionBody<'a>) -> Option<&'a str> {
+    let [oxc::ast::ast::Statement::ExpressionStatement(statement)] = body.statements.as_slice() else {
+        return None;
+    };
+    let Expression::AssignmentExpression(assign) = &statement.expression else {
+        return None;
+    };
+    let target = assign.left.as_member_expression()?;
+    let is_module_exports = target.static_property_name().is_some_and(|p| p == "exports")
+        && matches!(target.object().without_parentheses(), Expression::Identifier(i) if i.name == module);
+    let Expression::CallExpression(call) = assign.right.without_parentheses() else {
+        return None;
+    };
+    let is_require = matches!(call.callee.without_parentheses(), Expression::Identifier(i) if i.name == "require");
+    (is_module_exports && is_require && call.arguments.len() == 1)
+        .then(|| call.arguments.first().and_then(argument_string))
+        .flatten()
 }
 
 /// What an alias's initialiser stands for: `a || b` and `a ?? b` stand for `a`.
