@@ -570,6 +570,34 @@ fn findings_are_summed_up_filtered_and_open_on_their_source() {
     page.assert_quiet();
 }
 
+/// A finding in code kept in a string (`lib/runs.js!/string@N`) opens on that code, read back
+/// from the literal, not on the outer file.
+#[test]
+#[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
+fn a_finding_in_code_kept_in_a_string_opens_on_that_code() {
+    let server = StaticServer::start();
+    let page = PageSession::open(&server.url("index.html"));
+    let runs = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/strings/runs.js"))
+        .expect("fixture");
+    page.pick_file(&write_fixture("strings-1.0.0.tgz", &npm_package(&[("lib/runs.js", &runs)])));
+    page.wait_for_report();
+    page.show("findings");
+    page.set_value("#finding-search", "new Worker");
+    page.wait_until(
+        "[...document.querySelectorAll('.finding .finding-place')].some(p => p.textContent.includes('!/string@'))",
+        "a finding in a string",
+    );
+    page.click(".finding-row");
+    page.wait_until("document.querySelector('.source-view .code') !== null", "the source");
+    let code = page.text(".source-view .code");
+    // The string's own code, unescaped, not the outer file around the literal.
+    assert!(code.contains("const os=require('os')"), "code reads: {code}");
+    assert!(!code.contains("new W.Worker"), "code reads: {code}");
+    assert!(page.text(".source-title").contains("lib/runs.js!/string@"));
+    page.screenshot("string-file-source");
+    page.assert_quiet();
+}
+
 /// Names and code from the package are data from a stranger, in every view.
 #[test]
 #[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
