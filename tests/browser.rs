@@ -577,9 +577,12 @@ fn findings_are_summed_up_filtered_and_open_on_their_source() {
 fn a_finding_in_code_kept_in_a_string_opens_on_that_code() {
     let server = StaticServer::start();
     let page = PageSession::open(&server.url("index.html"));
-    let runs = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/strings/runs.js"))
-        .expect("fixture");
-    page.pick_file(&write_fixture("strings-1.0.0.tgz", &npm_package(&[("lib/runs.js", &runs)])));
+    let runs =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/strings/runs.js")).expect("fixture");
+    page.pick_file(&write_fixture(
+        "strings-1.0.0.tgz",
+        &npm_package(&[("lib/runs.js", &runs)]),
+    ));
     page.wait_for_report();
     page.show("findings");
     page.set_value("#finding-search", "new Worker");
