@@ -836,6 +836,8 @@ fn corpus_packages_timings_and_screenshots() {
     for (name, shots) in [
         ("anthropic-ai-claude-code-1.0.44.tgz", true),
         ("google-gemini-cli-0.61.0.tgz", false),
+        // A 150 MB Bun executable: its embedded modules are opened in the page too.
+        ("opencode-linux-x64-1.18.34.tgz", false),
     ] {
         let file = corpus.join(name);
         if !file.is_file() {
