@@ -802,26 +802,17 @@ fn read_name<'a>(semantic: &Semantic<'a>, node: NodeId, kind: AstKind<'a>) -> Op
     }
 }
 
-/// Every property name this file reads, for deciding whether another file's exports run.
+/// The property name the node at `node` reads, for deciding whether another file's exports run.
 /// A name read straight off a dynamic import (`(await import("./x.js")).P`) is left out: that
 /// reads the other file's ESM exports, which are roots anyway, never its CommonJS exports.
-pub fn names_read(semantic: &Semantic<'_>) -> HashSet<String> {
-    let nodes = semantic.nodes();
-    let mut names = HashSet::default();
-    for node in nodes.iter() {
-        if let AstKind::StaticMemberExpression(m) = node.kind()
-            && is_dynamic_import(&m.object)
-        {
-            continue;
-        }
-        if let Some(name) = read_name(semantic, node.id(), node.kind())
-            && is_property_name(&name)
-            && !names.contains(name.as_ref())
-        {
-            names.insert(name.into_owned());
-        }
+/// The extractor asks this of every node as it walks them.
+pub fn name_read<'a>(semantic: &Semantic<'a>, node: NodeId, kind: AstKind<'a>) -> Option<std::borrow::Cow<'a, str>> {
+    if let AstKind::StaticMemberExpression(m) = kind
+        && is_dynamic_import(&m.object)
+    {
+        return None;
     }
-    names
+    read_name(semantic, node, kind).filter(|name| is_property_name(name))
 }
 
 fn is_dynamic_import(expr: &Expression<'_>) -> bool {

@@ -25,7 +25,7 @@ use regex::Regex;
 pub use self::embedded::string_at;
 use self::flow::{Flows, Hop, Trail, library_of};
 use self::guards::{GuardIndex, Switches};
-use self::liveness::{Liveness, names_read, step_at};
+use self::liveness::{Liveness, name_read, step_at};
 use self::resolve::{Resolver, string_value};
 use crate::lang::facts::{EmbeddedCode, Fact, FactKind, Flow, ModuleInterface, RunSite, Step};
 use crate::report::{Category, Consequence, Reachability, RunStatus, Span};
@@ -139,6 +139,7 @@ struct Extractor<'s, 'a> {
     decoder: decode::Decoder<'s, 'a>,
     embedded: Vec<embedded::Found>,
     handlers: Vec<handlers::Handler>,
+    names_read: rustc_hash::FxHashSet<String>,
 }
 
 impl<'s, 'a> Extractor<'s, 'a> {
@@ -153,6 +154,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
             decoder: decode::Decoder::new(semantic),
             embedded: Vec::new(),
             handlers: Vec::new(),
+            names_read: rustc_hash::FxHashSet::default(),
         }
     }
 
@@ -311,7 +313,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
             errors: Vec::new(),
             urls: self.urls,
             parsed: true,
-            names_read: names_read(self.semantic),
+            names_read: std::mem::take(&mut self.names_read),
             module: ModuleInterface::default(),
             embedded,
         }
@@ -326,6 +328,11 @@ impl<'s, 'a> Extractor<'s, 'a> {
 
     fn visit(&mut self, id: NodeId, kind: AstKind<'a>) {
         self.decode(id, kind);
+        if let Some(name) = name_read(self.semantic, id, kind)
+            && !self.names_read.contains(name.as_ref())
+        {
+            self.names_read.insert(name.into_owned());
+        }
         if matches!(
             kind,
             AstKind::MethodDefinition(_) | AstKind::CallExpression(_) | AstKind::AssignmentExpression(_)
