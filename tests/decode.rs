@@ -534,3 +534,24 @@ fn decoder_arguments_moved_into_an_object_of_constants() {
     assert_eq!(d.functions, ["d"]);
     assert_eq!(d.literal, Some(literal_at("calls-object.min.js", "\"eHh4")));
 }
+
+#[test]
+fn obfuscated_modules_inside_a_bundle_each_rotate_their_own_table() {
+    // Both rotation loops sit inside esbuild's module wrappers, not at the top level.
+    let findings = analyse("obfuscator-bundled.js");
+    let rc4 = decoded(
+        &findings,
+        "TT-TEL-001",
+        "https://telemetry.example-vendor.com/v1/collect",
+    );
+    assert_eq!(rc4.steps.last().map(String::as_str), Some("RC4 with the key \"Zq#1\""));
+    assert_eq!(rc4.literal_line, Some(3));
+    let base64 = decoded(&findings, "TT-TEL-001", "https://api.segment.io/v1/track");
+    assert_eq!(
+        base64.steps,
+        ["string-table lookup", "base64 (lowercase-first alphabet)"]
+    );
+    assert_eq!(base64.functions, ["unbase", "lookup"]);
+    decoded(&findings, "TT-REGION-006", "Asia/Shanghai");
+    decoded(&findings, "TT-REGION-006", "Europe/Moscow");
+}

@@ -21,7 +21,7 @@ mod unicode;
 mod value;
 
 use oxc::ast::AstKind;
-use oxc::ast::ast::{Argument, CallExpression, Expression, Statement};
+use oxc::ast::ast::{Argument, CallExpression, Expression, ExpressionStatement};
 use oxc::semantic::{NodeId, Semantic};
 use oxc::syntax::operator::BinaryOperator;
 
@@ -34,12 +34,14 @@ use crate::report::Span;
 
 pub use self::unicode::covert_difference;
 
-/// Steps all evaluations of one file may take together, besides its prelude (which has its own
-/// limit, [`Limits::PRELUDE`]); past it the file's remaining sites are not evaluated (a 16 MB
+/// Steps all evaluations of one file may take together, besides its string-table rotations (which
+/// share [`Limits::PRELUDE`]); past it the file's remaining sites are not evaluated (a 16 MB
 /// bundle spends a small fraction of this).
 const FILE_STEPS: u64 = 20_000_000;
 /// Longest decoded string offered to the rules (as for literals).
 const MAX_TEXT: usize = 4096;
+/// Most string-table rotations run in one file (one per obfuscated module of a bundle).
+const MAX_PRELUDES: usize = 8;
 /// Most items of a decoded list offered one by one.
 const MAX_LIST: usize = 256;
 
@@ -48,7 +50,9 @@ pub struct Decoder<'s, 'a> {
     semantic: &'s Semantic<'a>,
     memory: Memory,
     spent: u64,
-    prelude: bool,
+    /// String-table rotations run, and the steps they took together.
+    preludes: usize,
+    prelude_steps: u32,
 }
 
 impl std::fmt::Debug for Decoder<'_, '_> {
@@ -63,7 +67,8 @@ impl<'s, 'a> Decoder<'s, 'a> {
             semantic,
             memory: Memory::default(),
             spent: 0,
-            prelude: false,
+            preludes: 0,
+            prelude_steps: 0,
         }
     }
 
@@ -77,56 +82,73 @@ impl<'s, 'a> Decoder<'s, 'a> {
         if self.spent >= FILE_STEPS {
             return None;
         }
-        self.run_prelude();
         let mut run = Run::new(self.semantic, &mut self.memory, Limits::SITE);
         let result = start(&mut run);
         self.spent += u64::from(run.steps());
         result.ok()
     }
 
-    /// Runs, once per file, the top-level code that rotates an obfuscator's string table (a
-    /// function called at once with the table's function and a checksum, shuffling the table
-    /// with `push(shift())`), so later lookups see the table as the code will.
-    fn run_prelude(&mut self) {
-        if self.prelude {
+    /// A name of a function declared in the file (a string table's function).
+    fn names_a_function(&self, argument: &Argument<'a>) -> bool {
+        let Argument::Identifier(id) = argument else {
+            return false;
+        };
+        let Some(symbol) = id
+            .reference_id
+            .get()
+            .and_then(|r| self.semantic.scoping().get_reference(r).symbol_id())
+        else {
+            return false;
+        };
+        let declaration = self.semantic.scoping().symbol_declaration(symbol);
+        matches!(self.semantic.nodes().kind(declaration), AstKind::Function(_))
+    }
+
+    /// Runs code that rotates an obfuscator's string table when the walk reaches it (a function
+    /// called at once with the table's function and a checksum, shuffling the table with
+    /// `push(shift())`), so later lookups see the table as the code will. It may be at the top
+    /// level or inside a bundler's module wrapper; a bundle may hold several, which share
+    /// [`Limits::PRELUDE`].
+    fn rotation(&mut self, statement: &ExpressionStatement<'a>) {
+        if self.preludes >= MAX_PRELUDES || self.prelude_steps >= Limits::PRELUDE.steps {
             return;
         }
-        self.prelude = true;
-        let program = self.semantic.nodes().program();
-        let source = self.semantic.source_text();
-        for statement in program.body.iter().take(64) {
-            let Statement::ExpressionStatement(statement) = statement else {
-                continue;
-            };
-            let mut expr = statement.expression.without_parentheses();
-            if let Expression::UnaryExpression(u) = expr {
-                expr = u.argument.without_parentheses();
-            }
-            let Expression::CallExpression(call) = expr else {
-                continue;
-            };
-            let Expression::FunctionExpression(function) = call.callee.without_parentheses() else {
-                continue;
-            };
-            let body = function.span.source_text(source);
-            if call.arguments.len() != 2
-                || !matches!(call.arguments.first(), Some(Argument::Identifier(_)))
-                || !body.contains("push")
-                || !body.contains("shift")
-            {
-                continue;
-            }
-            let mut run = Run::new(self.semantic, &mut self.memory, Limits::PRELUDE);
-            let result = run.eval(&statement.expression);
-            if result.is_ok() {
-                let (store, props) = run.into_state();
-                for value in store.values().chain(props.values()) {
-                    eval::freeze(&value.value);
-                }
-                self.memory.base = store;
-                self.memory.base_props = props;
-            }
+        let mut expr = statement.expression.without_parentheses();
+        if let Expression::UnaryExpression(u) = expr {
+            expr = u.argument.without_parentheses();
+        }
+        let Expression::CallExpression(call) = expr else {
             return;
+        };
+        let body = match call.callee.without_parentheses() {
+            Expression::FunctionExpression(function) => function.span,
+            Expression::ArrowFunctionExpression(function) => function.span,
+            _ => return,
+        }
+        .source_text(self.semantic.source_text());
+        if call.arguments.len() != 2
+            || !self.names_a_function(&call.arguments[0])
+            || !is_number(&call.arguments[1])
+            || !body.contains("push")
+            || !body.contains("shift")
+        {
+            return;
+        }
+        self.preludes += 1;
+        let limits = Limits {
+            steps: Limits::PRELUDE.steps - self.prelude_steps,
+            ..Limits::PRELUDE
+        };
+        let mut run = Run::new(self.semantic, &mut self.memory, limits);
+        let result = run.eval(&statement.expression);
+        self.prelude_steps += run.steps().min(limits.steps);
+        if result.is_ok() {
+            let (store, props) = run.into_state();
+            for value in store.values().chain(props.values()) {
+                eval::freeze(&value.value);
+            }
+            self.memory.base = store;
+            self.memory.base_props = props;
         }
     }
 }
@@ -191,6 +213,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
                 }
             }
             AstKind::ComputedMemberExpression(m) => self.covert_lookup(id, m),
+            AstKind::ExpressionStatement(statement) => self.decoder.rotation(statement),
             AstKind::BindingIdentifier(b) => self.hidden_name(id, b.name.as_str(), span(b.span)),
             AstKind::IdentifierReference(r) => self.hidden_name(id, r.name.as_str(), span(r.span)),
             _ => {}
@@ -576,6 +599,15 @@ fn worth_evaluating(expr: &Expression<'_>) -> bool {
             | Expression::AwaitExpression(_)
             | Expression::ChainExpression(_)
     )
+}
+
+/// A number literal, maybe negated (an obfuscator's checksum).
+fn is_number(argument: &Argument<'_>) -> bool {
+    match argument.as_expression().map(Expression::without_parentheses) {
+        Some(Expression::NumericLiteral(_)) => true,
+        Some(Expression::UnaryExpression(u)) => matches!(u.argument, Expression::NumericLiteral(_)),
+        _ => false,
+    }
 }
 
 fn is_literal(expr: &Expression<'_>) -> bool {
