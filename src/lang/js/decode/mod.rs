@@ -1,8 +1,13 @@
 //! Hidden strings: a small partial evaluator over constants sees through the usual ways of
 //! hiding a string (`atob`, `Buffer.from(s, "base64"|"hex")`, percent-escapes, character codes,
 //! per-character XOR/add/subtract with a key, reverse/split/join/slice, obfuscator string tables
-//! with rotation, small decoder functions) without ever running the package: only pure, known
-//! operations over constants, with bounded steps, memory and depth ([`eval`]).
+//! with rotation and their base64/RC4 encodings, small decoder functions) without ever running
+//! the package: only pure, known operations over constants, with bounded steps, memory and depth
+//! ([`eval`]). What a package's own decoder did is named by comparing its result with known
+//! decodings of its argument ([`recognise`]).
+//!
+//! A string table's rotation (`push(shift())` until a checksum matches) runs once, where the walk
+//! meets it, and the table's state is kept for every later evaluation in the file.
 //!
 //! The extractor calls [`Extractor::decode`] on every node; evaluation starts only where an
 //! idiom begins (a decoding call, a call of a package function with constant arguments, a
