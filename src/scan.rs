@@ -185,12 +185,17 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
         bytes: 0,
     });
     let mut per_file = analyze_sources(&sources, rules);
+    // Strings unpack within what the package left of the budget.
+    let embedded_limits = Limits {
+        max_total_bytes: options.limits.max_total_bytes.saturating_sub(bytes),
+        ..options.limits
+    };
     let origins = open_embedded(
         &mut files,
         &mut sources,
         &mut per_file,
         &mut errors,
-        options.limits,
+        embedded_limits,
         rules,
     );
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -248,7 +253,8 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
 
 /// How many strings inside strings are opened: a program in a string may hold another.
 const MAX_EMBEDDED_DEPTH: usize = 3;
-/// Files made from strings in one package, and their bytes: past these, strings stay strings.
+/// Files made from strings in one package, and their bytes (what binaries in them unpack to
+/// included): past these, strings stay strings.
 const MAX_EMBEDDED_FILES: usize = 1000;
 const MAX_EMBEDDED_BYTES: usize = 256 << 20;
 
@@ -332,8 +338,9 @@ impl Origin {
 }
 
 /// Opens the strings analysis found to be files (code run from strings, programs and binaries
-/// in literals) and analyses them like any other file, strings in them included. Returns, for
-/// each source file, where it came from when it came from a string.
+/// in literals) and analyses them like any other file, strings in them included, within what
+/// `limits` leaves of the package's budget. Returns, for each source file, where it came from
+/// when it came from a string.
 fn open_embedded(
     files: &mut Vec<FileEntry>,
     sources: &mut Vec<SourceFile>,
@@ -371,7 +378,17 @@ fn open_embedded(
                         bytes: 0,
                         progress: &mut no_progress,
                     };
-                    package::open_files([(file.path, file.data)], limits, &mut collector);
+                    // What strings unpack to shares one budget: a base64 archive bomb, or a
+                    // thousand of them, inflates no further than the strings' own limit.
+                    let budget = Limits {
+                        max_total_bytes: limits
+                            .max_total_bytes
+                            .min(MAX_EMBEDDED_BYTES as u64)
+                            .saturating_sub(opened_bytes as u64),
+                        ..limits
+                    };
+                    package::open_files([(file.path, file.data)], budget, &mut collector);
+                    opened_bytes += collector.bytes as usize;
                     files.extend(collector.files);
                     errors.extend(collector.errors);
                     for source in collector.sources {

@@ -827,3 +827,74 @@ fn cli_bad_usage_is_fatal() {
     assert_eq!(run.exit_code, 2);
     assert!(run.stderr.contains("invalid value 'yaml'"), "{}", run.stderr);
 }
+
+/// A base64 literal holding a gzip bomb (or many) unpacks within the package's limits and the
+/// budget strings share: the scan names the string and goes on.
+#[test]
+fn archive_bombs_in_string_literals_stop_at_the_budget() {
+    let bomb = gzip(&vec![0u8; 8 << 20]);
+    let literal = base64(&bomb);
+    let code = format!("const a=\"{literal}\";const b=\"{literal}\";module.exports=[a,b];\n");
+    // Each bomb alone may inflate up to the whole allowance; together they share it.
+    let limits = Limits {
+        max_member_bytes: 1 << 20,
+        ..small_limits()
+    };
+    let options = telltale::scan::ScanOptions {
+        limits,
+        ..Default::default()
+    };
+    let report = telltale::scan::scan(
+        telltale::scan::Input::Bytes {
+            name: "bombs.js",
+            bytes: code.as_bytes(),
+        },
+        &options,
+        &mut |_| {},
+    );
+    let strings: Vec<&str> = report
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .filter(|p| p.contains("!/string@"))
+        .collect();
+    assert!(!strings.is_empty(), "the literals are opened: {:?}", report.files);
+    let inflated: u64 = report
+        .files
+        .iter()
+        .filter(|f| f.path.contains("!/string@") && !f.path.ends_with(|c: char| c.is_ascii_digit()))
+        .map(|f| f.size)
+        .sum();
+    assert!(
+        inflated <= 1 << 20,
+        "strings inflated {inflated} bytes: {:#?}",
+        report.files
+    );
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.file.starts_with("bombs.js!/string@") && e.message.contains("possible zip bomb")),
+        "{:#?}",
+        report.errors
+    );
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
