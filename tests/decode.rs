@@ -382,6 +382,12 @@ fn obfuscator_base64_string_array_readable() {
     // The time zone read goes through a computed member name the table gives.
     let zone = decoded(&findings, "TT-REGION-006", "Europe/Moscow");
     assert_eq!(zone.functions, ["unbase", "lookup"]);
+    // ... and the read itself is found: `resolvedOptions()[lookup(0x1cb)]` is `.timeZone`.
+    let read = findings
+        .iter()
+        .find(|f| f.rule == "TT-REGION-001")
+        .unwrap_or_else(|| panic!("no time zone read: {findings:#?}"));
+    assert_eq!(read.consequence, Some(telltale::report::Consequence::Sent), "{read:#?}");
 }
 
 /// The real thing: javascript-obfuscator from npm, when npm and node are here (skipped, with a

@@ -319,6 +319,50 @@ impl<'s, 'a> Extractor<'s, 'a> {
         }
     }
 
+    /// Property names an obfuscator hides behind decoder calls (`Intl[t(0x1)]()[t(0x2)]()`):
+    /// worked out along the whole chain when the walk meets its outermost member (after the
+    /// string table has been rotated), so the chain resolves.
+    fn learn_computed_names(&mut self, mut expr: &Expression<'a>) {
+        for _ in 0..16 {
+            expr = match expr.without_parentheses() {
+                Expression::ComputedMemberExpression(m) => {
+                    let key = m.expression.span().start;
+                    if m.static_property_name().is_none() && !self.resolver.knows_computed_name(key) {
+                        self.learn_computed_name(&m.expression);
+                    }
+                    &m.object
+                }
+                Expression::StaticMemberExpression(m) => &m.object,
+                Expression::CallExpression(call) => &call.callee,
+                _ => return,
+            };
+        }
+    }
+
+    fn learn_computed_name(&mut self, key: &Expression<'a>) {
+        let Expression::CallExpression(call) = key.without_parentheses() else {
+            return;
+        };
+        let constant = !call.arguments.is_empty()
+            && call
+                .arguments
+                .iter()
+                .all(|a| matches!(a, Argument::NumericLiteral(_) | Argument::StringLiteral(_)));
+        if !constant {
+            return;
+        }
+        if let Some(value) = self.decoder.value(key)
+            && let Some(name) = value.as_str()
+            && !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+        {
+            self.resolver.learn_computed_name(key.span().start, name.to_string());
+        }
+    }
+
     fn offer(&mut self, fact: Fact, node: NodeId) {
         let rules = self.rules.matching(&fact);
         if !rules.is_empty() {
@@ -387,8 +431,12 @@ impl<'s, 'a> Extractor<'s, 'a> {
                 self.member(id, m.span, &m.object, name);
             }
             AstKind::ComputedMemberExpression(m) => {
-                if let Some(name) = m.static_property_name() {
-                    self.member(id, m.span, &m.object, name.as_str());
+                if m.static_property_name().is_none() {
+                    self.learn_computed_names(&m.object);
+                    self.learn_computed_name(&m.expression);
+                }
+                if let Some(name) = self.resolver.property_name(m) {
+                    self.member(id, m.span, &m.object, &name);
                 }
             }
             AstKind::StringLiteral(s) => {

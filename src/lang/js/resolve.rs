@@ -21,6 +21,9 @@ pub struct Resolver<'s, 'a> {
     /// (`857: e => { e.exports = require("os") }`) or a bundled package
     /// (`"./node_modules/pkg/index.js": …`), by module id. Built on first need.
     webpack_modules: std::cell::OnceCell<rustc_hash::FxHashMap<String, String>>,
+    /// Property names that constant code computes (`Intl[t(0x1)]()`: the decoded `t(0x1)`), by
+    /// where the key expression starts; set once before the extractor walks the file.
+    computed_names: std::cell::RefCell<rustc_hash::FxHashMap<u32, String>>,
 }
 
 impl<'s, 'a> Resolver<'s, 'a> {
@@ -28,6 +31,29 @@ impl<'s, 'a> Resolver<'s, 'a> {
         Self {
             semantic,
             webpack_modules: std::cell::OnceCell::new(),
+            computed_names: std::cell::RefCell::default(),
+        }
+    }
+
+    /// Records the property name constant code computes for the key starting at `key`.
+    pub fn learn_computed_name(&self, key: u32, name: String) {
+        self.computed_names.borrow_mut().insert(key, name);
+    }
+
+    /// Whether the key starting at `key` was worked out already.
+    pub fn knows_computed_name(&self, key: u32) -> bool {
+        self.computed_names.borrow().contains_key(&key)
+    }
+
+    /// The property a computed member reads: a literal key, or one constant code computes.
+    pub fn property_name(&self, member: &oxc::ast::ast::ComputedMemberExpression<'a>) -> Option<String> {
+        match member.static_property_name() {
+            Some(name) => Some(name.to_string()),
+            None => self
+                .computed_names
+                .borrow()
+                .get(&oxc::span::GetSpan::span(&member.expression).start)
+                .cloned(),
         }
     }
 
@@ -57,7 +83,7 @@ impl<'s, 'a> Resolver<'s, 'a> {
                 self.push_member(&m.object, Some(m.property.name.as_str()), out, depth)
             }
             Expression::ComputedMemberExpression(m) => {
-                self.push_member(&m.object, m.static_property_name().map(|n| n.as_str()), out, depth)
+                self.push_member(&m.object, self.property_name(m).as_deref(), out, depth)
             }
             Expression::CallExpression(call) => self.push_call(call, out, depth),
             Expression::NewExpression(new) => {
@@ -71,7 +97,7 @@ impl<'s, 'a> Resolver<'s, 'a> {
                     self.push_member(&m.object, Some(m.property.name.as_str()), out, depth)
                 }
                 ChainElement::ComputedMemberExpression(m) => {
-                    self.push_member(&m.object, m.static_property_name().map(|n| n.as_str()), out, depth)
+                    self.push_member(&m.object, self.property_name(m).as_deref(), out, depth)
                 }
                 ChainElement::TSNonNullExpression(e) => self.push(&e.expression, out, depth + 1),
                 ChainElement::PrivateFieldExpression(_) => {
