@@ -84,6 +84,23 @@ struct Collector<'p> {
     progress: &'p mut dyn FnMut(Progress),
 }
 
+impl<'p> Collector<'p> {
+    fn new(progress: &'p mut dyn FnMut(Progress)) -> Self {
+        Self {
+            files: Vec::new(),
+            sources: Vec::new(),
+            errors: Vec::new(),
+            bytes: 0,
+            progress,
+        }
+    }
+}
+
+/// The contents of the kept source file at `path`.
+fn source_bytes<'s>(sources: &'s [SourceFile], path: &str) -> Option<&'s [u8]> {
+    sources.iter().find(|s| s.path == path).map(|s| s.data.as_slice())
+}
+
 impl Sink for Collector<'_> {
     fn member(&mut self, member: Member) {
         let Member {
@@ -136,13 +153,7 @@ impl Sink for Collector<'_> {
 /// `report.errors`, and everything readable is still analysed.
 pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Progress)) -> Report {
     let started = now_ms();
-    let mut collector = Collector {
-        files: Vec::new(),
-        sources: Vec::new(),
-        errors: Vec::new(),
-        bytes: 0,
-        progress,
-    };
+    let mut collector = Collector::new(progress);
     let (source, format) = match input {
         Input::Bytes { name, bytes } => {
             let format = package::open(name, bytes, options.limits, &mut collector);
@@ -168,9 +179,7 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
     } = collector;
 
     let paths: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
-    let manifests = read_manifests(&paths, |path: &str| {
-        sources.iter().find(|s| s.path == path).map(|s| s.data.as_slice())
-    });
+    let manifests = read_manifests(&paths, |path: &str| source_bytes(&sources, path));
     let package = PackageSummary {
         name: manifests.first().and_then(|m| m.name.clone()),
         version: manifests.first().and_then(|m| m.version.clone()),
@@ -207,8 +216,7 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
             }
         }
     }
-    let source_bytes = |path: &str| sources.iter().find(|s| s.path == path).map(|s| s.data.as_slice());
-    let mut findings = install_findings(&package.manifests, source_bytes, rules);
+    let mut findings = install_findings(&package.manifests, |path: &str| source_bytes(&sources, path), rules);
     let mut urls = Vec::new();
     let (mut parsed_files, mut parsed_bytes) = (0, 0);
     for (source, result) in sources.iter().zip(per_file) {
@@ -371,13 +379,7 @@ fn open_embedded(
                 let origin = Origin::nested(origins[index].as_ref(), &sources[index].path, &file);
                 if package::is_container(&file.data) {
                     let mut no_progress = |_| {};
-                    let mut collector = Collector {
-                        files: Vec::new(),
-                        sources: Vec::new(),
-                        errors: Vec::new(),
-                        bytes: 0,
-                        progress: &mut no_progress,
-                    };
+                    let mut collector = Collector::new(&mut no_progress);
                     // What strings unpack to shares one budget: a base64 archive bomb, or a
                     // thousand of them, inflates no further than the strings' own limit.
                     let budget = Limits {

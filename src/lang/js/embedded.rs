@@ -4,7 +4,6 @@
 //! becomes a file of its own (`file.js!/string@OFFSET`) that the scan analyses like any other;
 //! the site that runs it links its path to the outer file's entry points.
 
-use oxc::ast::AstKind;
 use oxc::ast::ast::{Argument, Expression, ObjectPropertyKind, PropertyKey};
 use oxc::semantic::NodeId;
 use oxc::span::GetSpan;
@@ -110,22 +109,6 @@ impl<'s, 'a> Extractor<'s, 'a> {
             format!("decoded ({})", steps.join(", then "))
         });
         Some((text, offset, provenance))
-    }
-
-    /// The literal a never-reassigned `const`/`var` is initialised with, and where it is.
-    fn constant_literal(&self, id: &oxc::ast::ast::IdentifierReference<'a>) -> Option<(&'a str, u32)> {
-        let symbol = self.resolver.symbol_of(id)?;
-        let scoping = self.semantic.scoping();
-        if scoping.symbol_is_mutated(symbol) {
-            return None;
-        }
-        match self.semantic.nodes().kind(scoping.symbol_declaration(symbol)) {
-            AstKind::VariableDeclarator(d) => {
-                let init = d.init.as_ref()?;
-                string_value(init).map(|text| (text, init.span().start))
-            }
-            _ => None,
-        }
     }
 
     /// A long literal nothing is seen running: kept as a file when it is a whole program that

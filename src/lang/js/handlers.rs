@@ -11,7 +11,7 @@ use oxc::span::GetSpan;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::guards::{GuardIndex, Switches};
-use super::liveness::{Liveness, step_at};
+use super::liveness::{Liveness, descendants, step_at};
 use super::{Detection, Extractor, last_name, span};
 use crate::lang::facts::{Fact, FactKind, Flow, Step};
 use crate::report::Consequence;
@@ -85,9 +85,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
         let nodes = self.semantic.nodes();
         let mut found = Vec::new();
         for handler in &self.handlers {
-            let extent = nodes.kind(handler.node).span();
-            // A listener passed by name, then the calls inside the handler's code (nodes are
-            // numbered in source order, a node's descendants right after it).
+            // A listener passed by name, then the calls inside the handler's code.
             let by_name = match nodes.kind(handler.node) {
                 AstKind::CallExpression(call) => match call.arguments.get(1) {
                     Some(Argument::Identifier(listener)) => Some((&**listener, handler.node)),
@@ -99,16 +97,13 @@ impl<'s, 'a> Extractor<'s, 'a> {
                 },
                 _ => None,
             };
-            let calls = (handler.node.index() + 1..nodes.len())
-                .map(NodeId::from_usize)
-                .take_while(|&id| nodes.kind(id).span().end <= extent.end)
-                .filter_map(|id| match nodes.kind(id) {
-                    AstKind::CallExpression(call) => match call.callee.without_parentheses() {
-                        Expression::Identifier(callee) => Some((&**callee, id)),
-                        _ => None,
-                    },
+            let calls = descendants(self.semantic, handler.node).filter_map(|id| match nodes.kind(id) {
+                AstKind::CallExpression(call) => match call.callee.without_parentheses() {
+                    Expression::Identifier(callee) => Some((&**callee, id)),
                     _ => None,
-                });
+                },
+                _ => None,
+            });
             for (callee, call) in by_name.into_iter().chain(calls) {
                 let Some(symbol) = self.resolver.symbol_of(callee) else {
                     continue;

@@ -547,6 +547,16 @@ fn function_label(semantic: &Semantic<'_>, node: NodeId) -> (String, Option<Stri
     (own.unwrap_or_else(|| ANONYMOUS.to_string()), readable)
 }
 
+/// The nodes inside `node`, in source order (nodes are numbered as the parser meets them, a
+/// node's descendants right after it).
+pub(super) fn descendants<'s>(semantic: &'s Semantic<'_>, node: NodeId) -> impl Iterator<Item = NodeId> + 's {
+    let nodes = semantic.nodes();
+    let extent = nodes.kind(node).span();
+    (node.index() + 1..nodes.len())
+        .map(NodeId::from_usize)
+        .take_while(move |&id| nodes.kind(id).span().end <= extent.end)
+}
+
 /// Nodes of a function searched for the event it emits or the message it logs.
 const VOICE_NODES: usize = 400;
 
@@ -554,31 +564,26 @@ const VOICE_NODES: usize = 400;
 /// literal (`emits "tengu_startup"`, `logs "Failed to send telemetry"`).
 fn voice_name(semantic: &Semantic<'_>, node: NodeId) -> Option<String> {
     let nodes = semantic.nodes();
-    let extent = nodes.kind(node).span();
-    (node.index() + 1..nodes.len())
-        .take(VOICE_NODES)
-        .map(NodeId::from_usize)
-        .take_while(|&id| nodes.kind(id).span().end <= extent.end)
-        .find_map(|id| {
-            let AstKind::CallExpression(call) = nodes.kind(id) else {
-                return None;
-            };
-            let callee = match call.callee.without_parentheses() {
-                Expression::Identifier(i) => i.name.as_str(),
-                Expression::StaticMemberExpression(m) => m.property.name.as_str(),
-                _ => return None,
-            };
-            let verb = match callee {
-                "logEvent" | "logEventAsync" | "track" | "trackEvent" | "capture" | "emit" | "sendEvent"
-                | "recordEvent" => "emits",
-                "log" | "info" | "warn" | "error" | "debug" | "trace" => "logs",
-                _ => return None,
-            };
-            let text = call.arguments.first().and_then(super::resolve::argument_string)?;
-            let text = text.trim();
-            (text.len() >= 4 && text.chars().any(char::is_alphabetic))
-                .then(|| format!("{verb} \"{}\"", super::shorten(text, 40)))
-        })
+    descendants(semantic, node).take(VOICE_NODES).find_map(|id| {
+        let AstKind::CallExpression(call) = nodes.kind(id) else {
+            return None;
+        };
+        let callee = match call.callee.without_parentheses() {
+            Expression::Identifier(i) => i.name.as_str(),
+            Expression::StaticMemberExpression(m) => m.property.name.as_str(),
+            _ => return None,
+        };
+        let verb = match callee {
+            "logEvent" | "logEventAsync" | "track" | "trackEvent" | "capture" | "emit" | "sendEvent"
+            | "recordEvent" => "emits",
+            "log" | "info" | "warn" | "error" | "debug" | "trace" => "logs",
+            _ => return None,
+        };
+        let text = call.arguments.first().and_then(super::resolve::argument_string)?;
+        let text = text.trim();
+        (text.len() >= 4 && text.chars().any(char::is_alphabetic))
+            .then(|| format!("{verb} \"{}\"", super::shorten(text, 40)))
+    })
 }
 
 /// The name a function gets from where it is stored: `Class.method`, an object key, an
@@ -824,7 +829,7 @@ fn is_dynamic_import(expr: &Expression<'_>) -> bool {
 }
 
 /// Text that can be a property name read by `.name`: what exports are called.
-fn is_property_name(text: &str) -> bool {
+pub(super) fn is_property_name(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 80
         && !text.starts_with(|c: char| c.is_ascii_digit())

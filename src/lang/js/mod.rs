@@ -25,7 +25,7 @@ use regex::Regex;
 pub use self::embedded::string_at;
 use self::flow::{Flows, Hop, Trail, library_of};
 use self::guards::{GuardIndex, Switches};
-use self::liveness::{Liveness, name_read, step_at};
+use self::liveness::{Liveness, is_property_name, name_read, step_at};
 use self::resolve::{Resolver, string_value};
 use crate::lang::facts::{EmbeddedCode, Fact, FactKind, Flow, ModuleInterface, RunSite, Step};
 use crate::report::{Category, Consequence, Reachability, RunStatus, Span};
@@ -326,8 +326,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
         for _ in 0..16 {
             expr = match expr.without_parentheses() {
                 Expression::ComputedMemberExpression(m) => {
-                    let key = m.expression.span().start;
-                    if m.static_property_name().is_none() && !self.resolver.knows_computed_name(key) {
+                    if m.static_property_name().is_none() {
                         self.learn_computed_name(&m.expression);
                     }
                     &m.object
@@ -343,6 +342,9 @@ impl<'s, 'a> Extractor<'s, 'a> {
         let Expression::CallExpression(call) = key.without_parentheses() else {
             return;
         };
+        if self.resolver.knows_computed_name(key.span().start) {
+            return;
+        }
         let constant = !call.arguments.is_empty()
             && call
                 .arguments
@@ -353,11 +355,8 @@ impl<'s, 'a> Extractor<'s, 'a> {
         }
         if let Some(value) = self.decoder.value(key)
             && let Some(name) = value.as_str()
-            && !name.is_empty()
             && name.len() <= 64
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+            && is_property_name(name)
         {
             self.resolver.learn_computed_name(key.span().start, name.to_string());
         }
@@ -656,21 +655,30 @@ impl<'s, 'a> Extractor<'s, 'a> {
             Expression::UnaryExpression(u) if u.operator == oxc::syntax::operator::UnaryOperator::Void => {
                 ("undefined".into(), Vec::new())
             }
-            Expression::Identifier(id) => (self.constant_string(id).unwrap_or_default(), Vec::new()),
+            Expression::Identifier(id) => (
+                self.constant_literal(id)
+                    .map(|(text, _)| text)
+                    .unwrap_or_default()
+                    .to_string(),
+                Vec::new(),
+            ),
             other => (string_value(other).unwrap_or_default().to_string(), Vec::new()),
         }
     }
 
-    /// The string a `const`/`var` holds when it is initialised with a literal and never reassigned.
-    fn constant_string(&self, id: &oxc::ast::ast::IdentifierReference<'a>) -> Option<String> {
+    /// The string a `const`/`var` holds when it is initialised with a literal and never
+    /// reassigned, and where that literal starts.
+    fn constant_literal(&self, id: &oxc::ast::ast::IdentifierReference<'a>) -> Option<(&'a str, u32)> {
         let symbol = self.resolver.symbol_of(id)?;
         let scoping = self.semantic.scoping();
         if scoping.symbol_is_mutated(symbol) {
             return None;
         }
-        let declaration = scoping.symbol_declaration(symbol);
-        match self.semantic.nodes().kind(declaration) {
-            AstKind::VariableDeclarator(d) => d.init.as_ref().and_then(string_value).map(str::to_string),
+        match self.semantic.nodes().kind(scoping.symbol_declaration(symbol)) {
+            AstKind::VariableDeclarator(d) => {
+                let init = d.init.as_ref()?;
+                string_value(init).map(|text| (text, init.span().start))
+            }
             _ => None,
         }
     }

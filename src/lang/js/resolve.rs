@@ -46,14 +46,17 @@ impl<'s, 'a> Resolver<'s, 'a> {
     }
 
     /// The property a computed member reads: a literal key, or one constant code computes.
-    pub fn property_name(&self, member: &oxc::ast::ast::ComputedMemberExpression<'a>) -> Option<String> {
+    pub fn property_name(
+        &self,
+        member: &oxc::ast::ast::ComputedMemberExpression<'a>,
+    ) -> Option<std::borrow::Cow<'a, str>> {
         match member.static_property_name() {
-            Some(name) => Some(name.to_string()),
+            Some(name) => Some(name.as_str().into()),
             None => self
                 .computed_names
                 .borrow()
                 .get(&oxc::span::GetSpan::span(&member.expression).start)
-                .cloned(),
+                .map(|name| name.clone().into()),
         }
     }
 
