@@ -6,6 +6,7 @@
 
 pub mod archives;
 pub mod executables;
+pub mod packages;
 
 use std::path::PathBuf;
 use std::process::Command;
