@@ -304,22 +304,22 @@ impl<'s, 'a> Flows<'s, 'a> {
                     if is_data && STORING_CALLS.contains(&last) {
                         // Kept off the strongest route so the path can still say the value is
                         // saved; named for rules' `flows_to` once it is also sent.
-                        let note = format!("saved on the machine by `{}(…)`", shorten(&chain, 60));
                         trail.stored.get_or_insert_with(|| {
                             let hop = Hop {
                                 node: parent,
                                 role: "use",
-                                note,
+                                note: format!("saved on the machine by `{}(…)`", shorten(&chain, 60)),
                             };
                             (hop, chain.clone())
                         });
                     }
-                    if classify_call(&chain).is_none()
+                    let class = classify_call(&chain);
+                    if class.is_none()
                         && let Some(c) = self.through_parameter(parent, call, here, trail, hops)
                     {
                         return c;
                     }
-                    if let Some(c) = classify_call(&chain) {
+                    if let Some(c) = class {
                         let callee = shorten(&chain, 60);
                         let (role, note) = match c {
                             Consequence::Sent => ("sink", format!("passed to `{callee}(…)`, which sends it")),
