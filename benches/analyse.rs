@@ -7,11 +7,17 @@
 //! `scan::scan` on each whole tarball (unpack, manifests and analysis on all cores). It prints
 //! MB/s and the peak heap each step needed on top of what was already live (the unpacked
 //! package). `TELLTALE_BENCH_REPEATS` sets the repeats (default 3); the fastest run is shown.
+//! Beside each input it times oxc alone (parse, then parse and semantic analysis with nodes), the
+//! floor under which the analysis cannot go.
 
 mod support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
+use oxc::allocator::Allocator;
+use oxc::parser::{ParseOptions, Parser};
+use oxc::semantic::SemanticBuilder;
+use oxc::span::SourceType;
 use telltale::files::classify;
 use telltale::findings::analyze_file;
 use telltale::package::{self, Limits, Member, PackageError, Sink, human_bytes};
@@ -86,6 +92,7 @@ fn main() {
     let claude_files = unpack(&claude);
     let cli = select(&claude_files, |path| path == "package/cli.js");
     print_row("claude-code 1.0.44 package/cli.js", &analyse(&cli, rules, repeats));
+    print_floor(&cli, repeats);
     drop(claude_files);
 
     let gemini_files = unpack(&gemini);
@@ -97,6 +104,7 @@ fn main() {
         "gemini-cli 0.61.0 package/bundle/*.js",
         &analyse(&bundle, rules, repeats),
     );
+    print_floor(&bundle, repeats);
     let largest = bundle.iter().max_by_key(|(_, data)| data.len());
     if let Some((path, data)) = largest {
         print_row(
@@ -172,6 +180,50 @@ fn analyse(files: &[(&str, &[u8])], rules: &RuleSet, repeats: u32) -> Measuremen
         (measurement.findings, measurement.errors) = (findings, errors);
     }
     measurement
+}
+
+/// What oxc alone costs on `files`: parsing, then parsing and building the semantic model with
+/// its node list, as the analysis does.
+fn print_floor(files: &[(&str, &[u8])], repeats: u32) {
+    for (label, semantic) in [("  oxc parse only", false), ("  oxc parse + semantic", true)] {
+        let mut measurement = Measurement {
+            files: files.len(),
+            bytes: files.iter().map(|(_, data)| data.len() as u64).sum(),
+            findings: 0,
+            errors: 0,
+            best: Duration::MAX,
+            peak_heap: 0,
+        };
+        for _ in 0..repeats {
+            let baseline = CountingAllocator::reset_peak();
+            let started = Instant::now();
+            let mut errors = 0;
+            for (_, data) in files {
+                let source = String::from_utf8_lossy(data);
+                let allocator = Allocator::default();
+                let options = ParseOptions {
+                    allow_return_outside_function: true,
+                    parse_regular_expression: false,
+                    ..ParseOptions::default()
+                };
+                let parsed = Parser::new(&allocator, &source, SourceType::unambiguous().with_jsx(true))
+                    .with_options(options)
+                    .parse();
+                errors += parsed.diagnostics.errors().count();
+                if semantic {
+                    let built = SemanticBuilder::new()
+                        .with_build_nodes(true)
+                        .with_check_syntax_error(false)
+                        .build(&parsed.program);
+                    std::hint::black_box(built.semantic.nodes().len());
+                }
+            }
+            measurement.errors = errors;
+            measurement.best = measurement.best.min(started.elapsed());
+            measurement.peak_heap = measurement.peak_heap.max(CountingAllocator::peak_since(baseline));
+        }
+        print_row(label, &measurement);
+    }
 }
 
 /// Scans the whole tarball, `repeats` times; the report is dropped inside the timing.

@@ -498,13 +498,27 @@ fn classify_host(host: &str, urls: &[String]) -> EndpointClass {
 /// The code around a span, on its line: the span (up to 240 bytes) and about 40 bytes each
 /// side, cut at character boundaries, so it can be found again in the file as it stands and
 /// does not reach into neighbouring sites of a minified line.
+/// Longer lines than this are minified code rather than a line a person wrote.
+const MAX_READABLE_LINE: usize = 200;
+
 fn snippet(text: &str, span: Span) -> String {
     let start = (span.start as usize).min(text.len());
     let end = (span.end as usize).clamp(start, text.len()).min(start + 240);
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
-    let mut from = line_start.max(start.saturating_sub(40));
+    // A line of minified code holds many sites: the snippet starts at the finding's own
+    // expression, so that it never shows (and is never taken for) the code before it, and
+    // goes on to the end of the statement.
+    let minified = line_end - line_start > MAX_READABLE_LINE;
+    let mut from = if minified {
+        start
+    } else {
+        line_start.max(start.saturating_sub(40))
+    };
     let mut to = line_end.min(end + 40);
+    if minified && let Some(cut) = text[end..to].find(';') {
+        to = end + cut + 1;
+    }
     while !text.is_char_boundary(from) {
         from -= 1;
     }
@@ -586,5 +600,16 @@ mod tests {
         let text = "first line\nlet a = os.hostname();\nlast";
         let s = snippet(text, Span { start: 19, end: 32 });
         assert_eq!(s, "let a = os.hostname();");
+    }
+
+    #[test]
+    fn snippets_of_minified_code_start_at_their_expression() {
+        let text = format!(
+            "{}function f(){{return g()}}catch{{return}}}}var d=\"https://x@o1.ingest.sentry.io/1\";h();i()",
+            "a();".repeat(60)
+        );
+        let start = text.find("\"https").unwrap() as u32;
+        let s = snippet(&text, Span { start, end: start + 33 });
+        assert_eq!(s, "\"https://x@o1.ingest.sentry.io/1\";");
     }
 }

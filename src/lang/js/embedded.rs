@@ -32,8 +32,9 @@ pub struct Found {
 
 impl<'s, 'a> Extractor<'s, 'a> {
     /// A call or `new` that runs a string as code: records the string when constant code makes it.
-    pub(super) fn code_runner(&mut self, id: NodeId, callee: &Expression<'a>, arguments: &[Argument<'a>], new: bool) {
-        let Some(runner) = self.runner(callee, arguments, new) else {
+    /// `chain` is the callee as the resolver names it.
+    pub(super) fn code_runner(&mut self, id: NodeId, chain: &str, arguments: &[Argument<'a>], new: bool) {
+        let Some(runner) = runner(chain, arguments, new) else {
             return;
         };
         let code = if runner == "new Function" || runner == "Function" {
@@ -61,31 +62,6 @@ impl<'s, 'a> Extractor<'s, 'a> {
             },
             site: Some(id),
         });
-    }
-
-    /// What runs its argument as code, named as a reader knows it.
-    fn runner(&self, callee: &Expression<'a>, arguments: &[Argument<'a>], new: bool) -> Option<&'static str> {
-        let chain = self.resolver.chain(callee);
-        let last = chain.rsplit('.').next().unwrap_or_default();
-        let runner = match (new, chain.as_str(), last) {
-            (false, "eval" | "globalThis.eval" | "window.eval", _) => "eval",
-            (_, "Function" | "globalThis.Function", _) => {
-                if new {
-                    "new Function"
-                } else {
-                    "Function"
-                }
-            }
-            (false, _, "runInThisContext") => "vm.runInThisContext",
-            (false, _, "runInNewContext") => "vm.runInNewContext",
-            (false, _, "runInContext") if chain.starts_with("vm.") => "vm.runInContext",
-            (false, _, "compileFunction") if chain.starts_with("vm.") => "vm.compileFunction",
-            (true, _, "Script") if chain.starts_with("vm.") => "new vm.Script",
-            (false, _, "_compile") if arguments.len() == 2 => "Module._compile",
-            (true, _, "Worker") if arguments.get(1).is_some_and(evaluates_source) => "new Worker(…, { eval: true })",
-            _ => return None,
-        };
-        Some(runner)
     }
 
     /// The text of a string argument: a literal, a constant holding one, or what the decoder
@@ -140,6 +116,46 @@ impl<'s, 'a> Extractor<'s, 'a> {
             site: None,
         });
     }
+}
+
+/// Whether a callee whose last name is `last` may run a string as code (an alias may too).
+pub(super) fn may_run_code(last: &str) -> bool {
+    matches!(
+        last,
+        "eval"
+            | "Function"
+            | "runInThisContext"
+            | "runInNewContext"
+            | "runInContext"
+            | "compileFunction"
+            | "Script"
+            | "_compile"
+            | "Worker"
+    )
+}
+
+/// What runs its argument as code, named as a reader knows it.
+fn runner(chain: &str, arguments: &[Argument<'_>], new: bool) -> Option<&'static str> {
+    let last = chain.rsplit('.').next().unwrap_or_default();
+    let runner = match (new, chain, last) {
+        (false, "eval" | "globalThis.eval" | "window.eval", _) => "eval",
+        (_, "Function" | "globalThis.Function", _) => {
+            if new {
+                "new Function"
+            } else {
+                "Function"
+            }
+        }
+        (false, _, "runInThisContext") => "vm.runInThisContext",
+        (false, _, "runInNewContext") => "vm.runInNewContext",
+        (false, _, "runInContext") if chain.starts_with("vm.") => "vm.runInContext",
+        (false, _, "compileFunction") if chain.starts_with("vm.") => "vm.compileFunction",
+        (true, _, "Script") if chain.starts_with("vm.") => "new vm.Script",
+        (false, _, "_compile") if arguments.len() == 2 => "Module._compile",
+        (true, _, "Worker") if arguments.get(1).is_some_and(evaluates_source) => "new Worker(…, { eval: true })",
+        _ => return None,
+    };
+    Some(runner)
 }
 
 /// The text of the string literal that starts at `offset` in `source`, as a file made from it

@@ -386,10 +386,14 @@ impl<'s, 'a> Extractor<'s, 'a> {
             AstKind::CallExpression(call) => {
                 let callee = call.callee.without_parentheses();
                 let last = last_name(callee);
-                let wanted = self.rules.wants(FactKind::Call, last)
-                    || matches!(callee, Expression::Identifier(_) | Expression::SequenceExpression(_));
-                if wanted {
-                    let subject = self.resolver.chain(&call.callee);
+                let aliased = matches!(callee, Expression::Identifier(_) | Expression::SequenceExpression(_));
+                let wanted = aliased || self.rules.wants(FactKind::Call, last);
+                // One chain per call, for the rules and for what runs strings as code.
+                let chain = (wanted || embedded::may_run_code(last)).then(|| self.resolver.chain(&call.callee));
+                if let Some(chain) = &chain {
+                    self.code_runner(id, chain, &call.arguments, false);
+                }
+                if wanted && let Some(subject) = chain {
                     let (argument, argument_keys) = self.first_argument(&call.arguments);
                     self.offer(
                         Fact {
@@ -404,13 +408,18 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     );
                 }
                 self.comparison_call(id, call);
-                self.code_runner(id, &call.callee, &call.arguments, false);
             }
             AstKind::NewExpression(new) => {
-                self.code_runner(id, &new.callee, &new.arguments, true);
-                let last = last_name(new.callee.without_parentheses());
-                if self.rules.wants(FactKind::New, last) {
-                    let subject = self.resolver.chain(&new.callee);
+                let callee = new.callee.without_parentheses();
+                let last = last_name(callee);
+                let wanted = self.rules.wants(FactKind::New, last);
+                let runs = embedded::may_run_code(last)
+                    || matches!(callee, Expression::Identifier(_) | Expression::SequenceExpression(_));
+                let chain = (wanted || runs).then(|| self.resolver.chain(&new.callee));
+                if let Some(chain) = &chain {
+                    self.code_runner(id, chain, &new.arguments, true);
+                }
+                if wanted && let Some(subject) = chain {
                     let (argument, argument_keys) = self.first_argument(&new.arguments);
                     self.offer(
                         Fact {
