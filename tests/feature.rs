@@ -439,6 +439,56 @@ fn dead_code_is_info() {
     );
 }
 
+/// An error-reporting SDK bundled whole: its integrations are made at load time, but their
+/// hooks run only once installed. Started with `defaultIntegrations: false` and one integration
+/// listed, the listed one's hook sends the host name while the culture context (time zone,
+/// locale) never runs; with the defaults on, both run.
+#[test]
+fn integrations_the_sdk_never_installs_do_not_run() {
+    let text = fixture_text("liveness/sdk-integrations.js");
+    let report = scan_files("sdk.tgz", &[("sdk-integrations.js", &text)]);
+    let file = "sdk-integrations.js";
+    let zone = finding_at(&report, "TT-REGION-001", file, &text, "Q.timeZone");
+    assert_eq!(zone.severity, Severity::Info, "{zone:#?}");
+    assert_unreachable(zone, "`(anonymous)` (processEvent), which never runs");
+    let hook = report.findings.iter().find(|f| {
+        f.reachability
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("never installed"))
+    });
+    assert!(
+        hook.is_none(),
+        "only findings inside hooks name the installation: {hook:#?}"
+    );
+    let host = finding_at(&report, "TT-ID-001", file, &text, "K.hostname()");
+    assert_eq!(host.reachability.status, RunStatus::Reachable, "{host:#?}");
+    assert_eq!(host.severity, Severity::Medium);
+
+    let defaults_on = text.replace("defaultIntegrations:!1,", "");
+    let report = scan_files("sdk.tgz", &[("sdk-integrations.js", &defaults_on)]);
+    let zone = finding_at(&report, "TT-REGION-001", file, &defaults_on, "Q.timeZone");
+    assert_eq!(zone.reachability.status, RunStatus::Reachable, "{zone:#?}");
+    assert_eq!(zone.consequence, Some(Consequence::Sent));
+}
+
+/// A hook that reads data itself is what the reason names: the integration is never installed.
+#[test]
+fn a_hook_of_an_integration_never_installed_says_so() {
+    let text = fixture_text("liveness/sdk-integrations.js").replace(
+        "processEvent(Z){Z.contexts={...Z.contexts,culture:j()};return Z}",
+        "processEvent(Z){Z.contexts={...Z.contexts,tz:Intl.DateTimeFormat().resolvedOptions().timeZone};return Z}",
+    );
+    let report = scan_files("sdk.tgz", &[("sdk-integrations.js", &text)]);
+    let needle = "Intl.DateTimeFormat().resolvedOptions().timeZone}";
+    let zone = finding_at(&report, "TT-REGION-001", "sdk-integrations.js", &text, needle);
+    assert_eq!(zone.severity, Severity::Info, "{zone:#?}");
+    assert_unreachable(
+        zone,
+        "a hook of an SDK integration that is never installed: the SDK is started with its default integrations off (`defaultIntegrations: false`, line 6)",
+    );
+}
+
 fn assert_unreachable(finding: &Finding, reason: &str) {
     assert_eq!(finding.reachability.status, RunStatus::Unreachable, "{finding:#?}");
     let given = finding.reachability.reason.as_deref().unwrap_or_default();

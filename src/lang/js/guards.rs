@@ -11,7 +11,7 @@ use oxc::ast::ast::{BinaryOperator, Expression, LogicalOperator, Statement, Unar
 use oxc::semantic::{NodeId, Semantic};
 use oxc::span::GetSpan;
 use regex::Regex;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::liveness::Liveness;
 use super::resolve::Resolver;
@@ -407,8 +407,8 @@ pub struct Switches {
     switches: Vec<GuardFact>,
     /// Units that run at all.
     runs: Vec<bool>,
-    /// Per switch, units that still run with it set.
-    runs_with: Vec<Vec<bool>>,
+    /// Per switch, units that still run with it set; `None` when it cuts nothing (all of `runs`).
+    runs_with: Vec<Option<Vec<bool>>>,
 }
 
 impl Switches {
@@ -422,11 +422,14 @@ impl Switches {
                 runs_with: Vec::new(),
             };
         }
+        let regions = merged(regions);
         let mut blocked: FxHashMap<NodeId, Vec<usize>> = FxHashMap::default();
         let nodes = index.semantic.nodes();
         for at in liveness.references() {
             let start = nodes.kind(at).span().start;
-            if !regions.iter().any(|&(from, to)| from <= start && start < to) {
+            // The last region starting at or before `start` is the only one that can hold it.
+            let before = regions.partition_point(|&(from, _)| from <= start);
+            if before == 0 || regions[before - 1].1 <= start {
                 continue;
             }
             let stopped_by: Vec<usize> = index
@@ -439,8 +442,14 @@ impl Switches {
                 blocked.insert(at, stopped_by);
             }
         }
+        // A switch that cuts no reference leaves everything running: no walk needed.
+        let cutting: FxHashSet<usize> = blocked.values().flatten().copied().collect();
         let runs_with = (0..switches.len())
-            .map(|i| liveness.reached_without(|at| blocked.get(&at).is_some_and(|ids| ids.contains(&i))))
+            .map(|i| {
+                cutting
+                    .contains(&i)
+                    .then(|| liveness.reached_without(|at| blocked.get(&at).is_some_and(|ids| ids.contains(&i))))
+            })
             .collect();
         Self {
             switches,
@@ -467,7 +476,9 @@ impl Switches {
         let around = index.at(local);
         let mut out = Vec::new();
         for (i, switch) in self.switches.iter().enumerate() {
-            let cut = unit.is_some_and(|u| self.runs[u as usize] && !self.runs_with[i][u as usize]);
+            let cut = unit.is_some_and(|u| {
+                self.runs[u as usize] && self.runs_with[i].as_ref().is_some_and(|runs| !runs[u as usize])
+            });
             let stopping = |g: &&GuardFact| g.disables && g.switch == switch.switch;
             let here = around.iter().find(stopping);
             if cut || here.is_some() {
@@ -486,4 +497,17 @@ impl Switches {
         out.sort_by_key(|g| g.span.start);
         out
     }
+}
+
+/// Spans sorted by start with overlapping ones joined, for a binary search.
+fn merged(mut spans: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    spans.sort_unstable();
+    let mut out: Vec<(u32, u32)> = Vec::with_capacity(spans.len());
+    for (from, to) in spans {
+        match out.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => out.push((from, to)),
+        }
+    }
+    out
 }

@@ -13,6 +13,7 @@ use oxc::ast::ast::{
 use oxc::semantic::{NodeId, Semantic, SymbolId};
 use oxc::span::GetSpan;
 
+use super::integrations;
 use crate::lang::facts::Step;
 use crate::report::{Reachability, RunStatus};
 
@@ -96,6 +97,9 @@ struct Unit {
     referrer: Option<u32>,
     /// Set when the unit runs only if some other file reads this export (a unit index).
     hangs_on: Option<u32>,
+    /// An SDK integration hook that is never installed: the line of the option that turns the
+    /// SDK's default integrations off.
+    uninstalled: Option<usize>,
 }
 
 /// Marks what `roots` reach, breadth first so that each unit keeps its shortest chain.
@@ -135,7 +139,9 @@ pub struct Liveness {
 }
 
 impl Liveness {
-    pub fn compute(semantic: &Semantic<'_>) -> Self {
+    /// `reads` are the property names read in the file and where, in the order of the nodes
+    /// (what [`read_name`] says of each).
+    pub fn compute(semantic: &Semantic<'_>, reads: &[(NodeId, std::borrow::Cow<'_, str>)]) -> Self {
         let nodes = semantic.nodes();
         let exported = exported_values(semantic);
         let mut owner = vec![NO_UNIT; nodes.len()];
@@ -143,6 +149,9 @@ impl Liveness {
         let mut units_of: HashMap<SymbolId, Vec<u32>> = HashMap::default();
         let mut exports_of: HashMap<String, Vec<u32>> = HashMap::default();
         let mut export_names = HashMap::default();
+        let installs = integrations::installs(semantic);
+        // Integration hooks, each with the unit that makes its object (`NO_UNIT` at top level).
+        let mut hooks: Vec<(u32, u32)> = Vec::new();
         for (id, node) in nodes.iter_enumerated() {
             let parent = nodes.parent_id(id);
             let inherited = if parent == id || parent.index() >= id.index() {
@@ -159,9 +168,28 @@ impl Liveness {
                     referred: false,
                     referrer: None,
                     hangs_on: None,
+                    uninstalled: None,
                 });
                 exports_of.entry(name.clone()).or_default().push(index);
                 export_names.insert(index, name.clone());
+                owner[id.index()] = index;
+                continue;
+            }
+            if installs.is_some()
+                && matches!(node.kind(), AstKind::Function(_) | AstKind::ArrowFunctionExpression(_))
+                && integrations::is_hook(semantic, id)
+            {
+                let index = units.len() as u32;
+                units.push(Unit {
+                    kind: UnitKind::Code,
+                    node: id,
+                    cause: None,
+                    referred: false,
+                    referrer: None,
+                    hangs_on: None,
+                    uninstalled: None,
+                });
+                hooks.push((index, inherited));
                 owner[id.index()] = index;
                 continue;
             }
@@ -195,6 +223,7 @@ impl Liveness {
                         referred: false,
                         referrer: None,
                         hangs_on: None,
+                        uninstalled: None,
                     });
                     units_of.entry(symbol).or_default().push(index);
                     index
@@ -214,6 +243,31 @@ impl Liveness {
                 edges[from as usize].push((to, at));
             }
         };
+        if let Some(installs) = &installs {
+            let symbol_of: HashMap<u32, SymbolId> = units_of
+                .iter()
+                .flat_map(|(&symbol, units)| units.iter().map(move |&u| (u, symbol)))
+                .collect();
+            let off_line = line_of(semantic, nodes.kind(installs.off_at).span().start);
+            for &(hook, factory) in &hooks {
+                let installed = factory == NO_UNIT
+                    || symbol_of.get(&factory).is_none_or(|&symbol| {
+                        integrations::factory_names(semantic, symbol)
+                            .iter()
+                            .any(|name| installs.named.contains(name))
+                    });
+                let at = units[hook as usize].node;
+                if !installed {
+                    units[hook as usize].uninstalled = Some(off_line);
+                } else if factory == NO_UNIT {
+                    units[hook as usize].cause = Some(Cause::TopLevel(at));
+                } else {
+                    units[hook as usize].referred = true;
+                    units[hook as usize].referrer = Some(factory);
+                    edges[factory as usize].push((hook, at));
+                }
+            }
+        }
         let scoping = semantic.scoping();
         for (symbol, targets) in &units_of {
             for reference in scoping.get_resolved_references(*symbol) {
@@ -229,14 +283,11 @@ impl Liveness {
         }
         if !exports_of.is_empty() {
             let mut demand_of: HashMap<String, u32> = HashMap::default();
-            for node in nodes.iter() {
-                let Some(name) = read_name(semantic, node.id(), node.kind()) else {
-                    continue;
-                };
+            for (node, name) in reads {
                 let Some(targets) = exports_of.get(name.as_ref()) else {
                     continue;
                 };
-                let from = owner[node.id().index()];
+                let from = owner[node.index()];
                 // A re-export's getter reading its own name does not make it run.
                 if export_names.get(&from).is_some_and(|n| n == name.as_ref()) {
                     continue;
@@ -247,23 +298,24 @@ impl Liveness {
                         let index = units.len() as u32;
                         units.push(Unit {
                             kind: UnitKind::Demand,
-                            node: node.id(),
+                            node: *node,
                             cause: None,
                             referred: false,
                             referrer: None,
                             hangs_on: None,
+                            uninstalled: None,
                         });
-                        edges.push(targets.iter().map(|&t| (t, node.id())).collect());
+                        edges.push(targets.iter().map(|&t| (t, *node)).collect());
                         for &target in targets {
                             let unit = &mut units[target as usize];
                             unit.referred = true;
                             unit.referrer = (from != NO_UNIT).then_some(from);
                         }
-                        demand_of.insert(name.into_owned(), index);
+                        demand_of.insert(name.to_string(), index);
                         index
                     }
                 };
-                link(&mut units, &mut edges, from, demand, node.id());
+                link(&mut units, &mut edges, from, demand, *node);
             }
         }
         let roots: Vec<u32> = (0..units.len() as u32)
@@ -392,6 +444,12 @@ impl Liveness {
         let index = self.owner.get(node.index()).copied().unwrap_or(NO_UNIT);
         if let Some(unit) = self.units.get(index as usize) {
             let name = self.unit_name(semantic, index);
+            if let (None, Some(line)) = (unit.cause, unit.uninstalled) {
+                let reason = format!(
+                    "in {name}, a hook of an SDK integration that is never installed: the SDK is started with its default integrations off (`defaultIntegrations: false`, line {line}) and does not add this one"
+                );
+                return (unreachable(reason), None);
+            }
             if unit.cause.is_none() {
                 let reason = match unit.referrer {
                     Some(referrer) => format!(
@@ -790,7 +848,11 @@ fn is_plain_value(expr: &Expression<'_>) -> bool {
 
 /// The property name code at `node` reads, for exports by name: `x.P`, `x["P"]`, `{P} = x`,
 /// `import {P}`, and a string `"P"` (the name may be looked up by it).
-fn read_name<'a>(semantic: &Semantic<'a>, node: NodeId, kind: AstKind<'a>) -> Option<std::borrow::Cow<'a, str>> {
+pub(super) fn read_name<'a>(
+    semantic: &Semantic<'a>,
+    node: NodeId,
+    kind: AstKind<'a>,
+) -> Option<std::borrow::Cow<'a, str>> {
     let nodes = semantic.nodes();
     let written = |span: oxc::span::Span| matches!(nodes.parent_kind(node), AstKind::AssignmentExpression(a) if a.left.span() == span);
     match kind {
@@ -807,17 +869,12 @@ fn read_name<'a>(semantic: &Semantic<'a>, node: NodeId, kind: AstKind<'a>) -> Op
     }
 }
 
-/// The property name the node at `node` reads, for deciding whether another file's exports run.
-/// A name read straight off a dynamic import (`(await import("./x.js")).P`) is left out: that
+/// Whether `name`, read by the node `kind`, counts when deciding whether another file's exports
+/// run. A name read straight off a dynamic import (`(await import("./x.js")).P`) does not: that
 /// reads the other file's ESM exports, which are roots anyway, never its CommonJS exports.
-/// The extractor asks this of every node as it walks them.
-pub fn name_read<'a>(semantic: &Semantic<'a>, node: NodeId, kind: AstKind<'a>) -> Option<std::borrow::Cow<'a, str>> {
-    if let AstKind::StaticMemberExpression(m) = kind
-        && is_dynamic_import(&m.object)
-    {
-        return None;
-    }
-    read_name(semantic, node, kind).filter(|name| is_property_name(name))
+pub(super) fn is_name_read_elsewhere(kind: AstKind<'_>, name: &str) -> bool {
+    let off_import = matches!(kind, AstKind::StaticMemberExpression(m) if is_dynamic_import(&m.object));
+    !off_import && is_property_name(name)
 }
 
 fn is_dynamic_import(expr: &Expression<'_>) -> bool {
@@ -836,4 +893,13 @@ pub(super) fn is_property_name(text: &str) -> bool {
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+}
+
+/// The 1-based line of byte `offset` in the file.
+fn line_of(semantic: &Semantic<'_>, offset: u32) -> usize {
+    let text = semantic.source_text().as_bytes();
+    1 + text[..(offset as usize).min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
 }

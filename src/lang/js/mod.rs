@@ -7,6 +7,7 @@ mod embedded;
 mod flow;
 mod guards;
 mod handlers;
+mod integrations;
 mod liveness;
 mod modules;
 mod resolve;
@@ -25,7 +26,7 @@ use regex::Regex;
 pub use self::embedded::string_at;
 use self::flow::{Flows, Hop, Trail, library_of};
 use self::guards::{GuardIndex, Switches};
-use self::liveness::{Liveness, is_property_name, name_read, step_at};
+use self::liveness::{Liveness, is_name_read_elsewhere, is_property_name, read_name, step_at};
 use self::resolve::{Resolver, string_value};
 use crate::lang::facts::{EmbeddedCode, Fact, FactKind, Flow, ModuleInterface, RunSite, Step};
 use crate::report::{Category, Consequence, Reachability, RunStatus, Span};
@@ -140,6 +141,8 @@ struct Extractor<'s, 'a> {
     embedded: Vec<embedded::Found>,
     handlers: Vec<handlers::Handler>,
     names_read: rustc_hash::FxHashSet<String>,
+    /// Every property name read, where: what decides which exports run.
+    reads: Vec<(NodeId, std::borrow::Cow<'a, str>)>,
 }
 
 impl<'s, 'a> Extractor<'s, 'a> {
@@ -155,6 +158,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
             embedded: Vec::new(),
             handlers: Vec::new(),
             names_read: rustc_hash::FxHashSet::default(),
+            reads: Vec::new(),
         }
     }
 
@@ -165,7 +169,8 @@ impl<'s, 'a> Extractor<'s, 'a> {
         let matched = std::mem::take(&mut self.matched);
         let mut detections = Vec::with_capacity(matched.len());
         let run_sites = self.embedded.iter().any(|f| f.site.is_some());
-        let liveness = (!matched.is_empty() || run_sites).then(|| Liveness::compute(self.semantic));
+        let reads = std::mem::take(&mut self.reads);
+        let liveness = (!matched.is_empty() || run_sites).then(|| Liveness::compute(self.semantic, &reads));
         let embedded = std::mem::take(&mut self.embedded)
             .into_iter()
             .map(|found| {
@@ -371,10 +376,11 @@ impl<'s, 'a> Extractor<'s, 'a> {
 
     fn visit(&mut self, id: NodeId, kind: AstKind<'a>) {
         self.decode(id, kind);
-        if let Some(name) = name_read(self.semantic, id, kind)
-            && !self.names_read.contains(name.as_ref())
-        {
-            self.names_read.insert(name.into_owned());
+        if let Some(name) = read_name(self.semantic, id, kind) {
+            if is_name_read_elsewhere(kind, &name) && !self.names_read.contains(name.as_ref()) {
+                self.names_read.insert(name.to_string());
+            }
+            self.reads.push((id, name));
         }
         if matches!(
             kind,
