@@ -94,7 +94,10 @@ impl KindMatcher {
     }
 
     fn matching(&self, subject: &str, out: &mut Vec<usize>) {
-        if let Some(set) = &self.set {
+        // Most subjects match nothing: the cheaper yes/no search first.
+        if let Some(set) = &self.set
+            && set.is_match(subject)
+        {
             out.extend(set.matches(subject).iter().map(|i| self.rules[i]));
         }
     }

@@ -367,6 +367,29 @@ impl<'s, 'a> Extractor<'s, 'a> {
         }
     }
 
+    /// The name a bundler wrote after a constant it inlined, `145 /* ROUTING_REASONING */`
+    /// (esbuild does so for enum members and constants): the code read that name.
+    fn inlined_name(&self, end: u32) -> Option<&'a str> {
+        let comments = self.semantic.comments();
+        let next = comments.partition_point(|c| c.span.start < end);
+        let comment = comments.get(next).filter(|c| c.is_block())?;
+        if !self
+            .source
+            .get(end as usize..comment.span.start as usize)?
+            .bytes()
+            .all(|b| b == b' ')
+        {
+            return None;
+        }
+        let content = comment.content_span();
+        let name = self.source.get(content.start as usize..content.end as usize)?.trim();
+        let identifier = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+        identifier.then(|| name.rsplit('.').next().unwrap_or(name))
+    }
+
     fn offer(&mut self, fact: Fact, node: NodeId) {
         let rules = self.rules.matching(&fact);
         if !rules.is_empty() {
@@ -451,6 +474,13 @@ impl<'s, 'a> Extractor<'s, 'a> {
                 }
                 if let Some(name) = self.resolver.property_name(m) {
                     self.member(id, m.span, &m.object, &name);
+                }
+            }
+            AstKind::NumericLiteral(n) => {
+                if let Some(name) = self.inlined_name(n.span.end)
+                    && self.rules.wants(FactKind::Name, name)
+                {
+                    self.offer(Fact::new(FactKind::Name, name, span(n.span)), id);
                 }
             }
             AstKind::StringLiteral(s) => {
