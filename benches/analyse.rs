@@ -12,12 +12,12 @@
 
 mod support;
 
-use std::path::Path;
-use std::time::{Duration, Instant};
 use oxc::allocator::Allocator;
 use oxc::parser::{ParseOptions, Parser};
 use oxc::semantic::SemanticBuilder;
 use oxc::span::SourceType;
+use std::path::Path;
+use std::time::{Duration, Instant};
 use telltale::files::classify;
 use telltale::findings::analyze_file;
 use telltale::package::{self, Limits, Member, PackageError, Sink, human_bytes};
