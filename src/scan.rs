@@ -21,6 +21,10 @@ use crate::report::{
 };
 use crate::rules::RuleSet;
 
+mod split;
+
+pub use split::{AnalysedFile, Assembly, PartDone, PendingFinding, Piece, scan_part};
+
 /// What to scan.
 #[derive(Debug)]
 pub enum Input<'a> {
@@ -45,16 +49,17 @@ pub struct ScanOptions {
 }
 
 /// Pipeline stages, as progress reports name them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
+    #[default]
     Unpacking,
     Analysing,
     Done,
 }
 
 /// Where a running scan is; sent to the progress callback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
     pub phase: Phase,
     /// Files handled so far in this phase.
@@ -74,12 +79,24 @@ pub struct SourceFile {
 /// Files larger than this are listed but their text is not kept for analysis.
 const MAX_TEXT_BYTES: usize = 256 << 20;
 
+/// Where an item comes in a whole scan's lists: `[0, unit, seq]` for what the package layer
+/// delivered (its [`package::Order`]), `[round, <the outer file's rank>, string, n]` for what
+/// came out of a file's strings. Each part of a shared scan ranks what it found, so that the
+/// parts' findings put together in rank order are the whole scan's.
+type Rank = Vec<u64>;
+
+fn unpacked_rank(order: package::Order) -> Rank {
+    vec![0, order.unit, order.seq]
+}
+
 /// Collects members as the package layer produces them: lists every file, keeps the text that
 /// analysis needs, drops the rest at once.
 struct Collector<'p> {
-    files: Vec<FileEntry>,
+    files: Vec<(Rank, FileEntry)>,
     sources: Vec<SourceFile>,
-    errors: Vec<ErrorEntry>,
+    /// The rank of each source.
+    ranks: Vec<Rank>,
+    errors: Vec<(Rank, ErrorEntry)>,
     bytes: u64,
     progress: &'p mut dyn FnMut(Progress),
 }
@@ -89,6 +106,7 @@ impl<'p> Collector<'p> {
         Self {
             files: Vec::new(),
             sources: Vec::new(),
+            ranks: Vec::new(),
             errors: Vec::new(),
             bytes: 0,
             progress,
@@ -101,37 +119,58 @@ fn source_bytes<'s>(sources: &'s [SourceFile], path: &str) -> Option<&'s [u8]> {
     sources.iter().find(|s| s.path == path).map(|s| s.data.as_slice())
 }
 
+/// A member as the report lists it, and its text when analysis needs that.
+fn admit(member: Member) -> (FileEntry, Option<SourceFile>) {
+    let Member {
+        path,
+        size,
+        data,
+        archive,
+        order: _,
+    } = member;
+    let incomplete = data.len() as u64 != size;
+    let kind = match archive {
+        // An executable stays one when its embedded code was opened; other archives are data.
+        Some(_) if native_format(&data).is_none() => FileKind::Binary,
+        _ => classify(&path, &data),
+    };
+    let minified = kind.is_script() && is_minified(&data);
+    let entry = FileEntry {
+        path: path.clone(),
+        size,
+        kind,
+        minified,
+        archive,
+        incomplete,
+        opaque: archive == Some(package::Format::Opaque),
+    };
+    let keep = matches!(
+        kind,
+        FileKind::Javascript | FileKind::Typescript | FileKind::Json | FileKind::Python | FileKind::Text
+    );
+    let source = (keep && data.len() <= MAX_TEXT_BYTES).then_some(SourceFile { path, kind, data });
+    (entry, source)
+}
+
+fn unpack_error(error: PackageError) -> (Rank, ErrorEntry) {
+    let rank = unpacked_rank(error.order);
+    let entry = ErrorEntry {
+        file: error.file,
+        message: error.message,
+        stage: Stage::Unpack,
+    };
+    (rank, entry)
+}
+
 impl Sink for Collector<'_> {
     fn member(&mut self, member: Member) {
-        let Member {
-            path,
-            size,
-            data,
-            archive,
-        } = member;
-        let incomplete = data.len() as u64 != size;
-        let kind = match archive {
-            // An executable stays one when its embedded code was opened; other archives are data.
-            Some(_) if native_format(&data).is_none() => FileKind::Binary,
-            _ => classify(&path, &data),
-        };
-        let minified = kind.is_script() && is_minified(&data);
-        self.bytes += data.len() as u64;
-        self.files.push(FileEntry {
-            path: path.clone(),
-            size,
-            kind,
-            minified,
-            archive,
-            incomplete,
-            opaque: archive == Some(package::Format::Opaque),
-        });
-        let keep = matches!(
-            kind,
-            FileKind::Javascript | FileKind::Typescript | FileKind::Json | FileKind::Python | FileKind::Text
-        );
-        if keep && data.len() <= MAX_TEXT_BYTES {
-            self.sources.push(SourceFile { path, kind, data });
+        let rank = unpacked_rank(member.order);
+        self.bytes += member.data.len() as u64;
+        let (entry, source) = admit(member);
+        self.files.push((rank.clone(), entry));
+        if let Some(source) = source {
+            self.sources.push(source);
+            self.ranks.push(rank);
         }
         (self.progress)(Progress {
             phase: Phase::Unpacking,
@@ -141,11 +180,7 @@ impl Sink for Collector<'_> {
     }
 
     fn error(&mut self, error: PackageError) {
-        self.errors.push(ErrorEntry {
-            file: error.file,
-            message: error.message,
-            stage: Stage::Unpack,
-        });
+        self.errors.push(unpack_error(error));
     }
 }
 
@@ -173,20 +208,14 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
     let Collector {
         mut files,
         mut sources,
+        mut ranks,
         mut errors,
         bytes,
         progress,
     } = collector;
 
-    let paths: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
+    let paths: BTreeSet<String> = files.iter().map(|(_, f)| f.path.clone()).collect();
     let manifests = read_manifests(&paths, |path: &str| source_bytes(&sources, path));
-    let package = PackageSummary {
-        name: manifests.first().and_then(|m| m.name.clone()),
-        version: manifests.first().and_then(|m| m.version.clone()),
-        format,
-        source,
-        manifests,
-    };
     let rules: &RuleSet = options.rules.as_deref().unwrap_or_else(|| RuleSet::builtin());
     progress(Progress {
         phase: Phase::Analysing,
@@ -202,27 +231,108 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
     let origins = open_embedded(
         &mut files,
         &mut sources,
+        &mut ranks,
         &mut per_file,
         &mut errors,
         embedded_limits,
         rules,
     );
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    resolve_exports(&sources, &mut per_file, &package.manifests);
-    for (origin, file) in origins.iter().zip(&mut per_file) {
-        if let Some(origin) = origin {
-            for finding in &mut file.findings {
-                origin.apply(finding);
+    let analysed = sources
+        .iter()
+        .zip(ranks)
+        .zip(per_file.into_iter().zip(origins))
+        .map(|((source, rank), (mut result, origin))| {
+            if let Some(origin) = origin {
+                origin.apply_all(&mut result);
             }
-        }
-    }
-    let mut findings = install_findings(&package.manifests, |path: &str| source_bytes(&sources, path), rules);
+            Analysed {
+                rank,
+                path: source.path.clone(),
+                len: source.data.len() as u64,
+                result,
+            }
+        })
+        .collect();
+    progress(Progress {
+        phase: Phase::Done,
+        files: files.len() as u64,
+        bytes,
+    });
+    let mut report = finish(
+        Unpacked {
+            source,
+            format,
+            files,
+            errors,
+            bytes,
+            manifests,
+        },
+        analysed,
+        |path: &str| source_bytes(&sources, path),
+        rules,
+    );
+    let finished = now_ms();
+    report.stats.timings_ms = Timings {
+        unpack: unpacked - started,
+        analyse: finished - unpacked,
+        total: finished - started,
+    };
+    report
+}
+
+/// What reading a package gave, for the report.
+struct Unpacked {
+    /// The dropped file's name.
+    source: String,
+    format: package::Format,
+    files: Vec<(Rank, FileEntry)>,
+    errors: Vec<(Rank, ErrorEntry)>,
+    /// Bytes of all members.
+    bytes: u64,
+    manifests: Vec<Manifest>,
+}
+
+/// One analysed file, for the report.
+struct Analysed {
+    rank: Rank,
+    path: String,
+    /// Its size in bytes.
+    len: u64,
+    /// What analysis found, where a string's code came from already applied.
+    result: FileFindings,
+}
+
+/// The report from what was read and what analysis found: lists in the order of a whole scan,
+/// findings that run through another file's reads settled, install scripts, endpoints and
+/// opt-outs. `manifest_text` reads the manifests. Timings are the caller's to fill in.
+fn finish<'m>(
+    unpacked: Unpacked,
+    mut analysed: Vec<Analysed>,
+    manifest_text: impl Fn(&str) -> Option<&'m [u8]>,
+    rules: &RuleSet,
+) -> Report {
+    let Unpacked {
+        source,
+        format,
+        mut files,
+        mut errors,
+        bytes,
+        manifests,
+    } = unpacked;
+    files.sort_by(|(a_rank, a), (b_rank, b)| a.path.cmp(&b.path).then_with(|| a_rank.cmp(b_rank)));
+    errors.sort_by(|(a, _), (b, _)| a.cmp(b));
+    analysed.sort_by(|a, b| a.rank.cmp(&b.rank));
+    let mut per_file: Vec<FileFindings> = analysed.iter_mut().map(|a| std::mem::take(&mut a.result)).collect();
+    let paths: Vec<&str> = analysed.iter().map(|a| a.path.as_str()).collect();
+    resolve_exports(&paths, &mut per_file, &manifests);
+    let mut findings = install_findings(&manifests, manifest_text, rules);
+    let mut errors: Vec<ErrorEntry> = errors.into_iter().map(|(_, error)| error).collect();
     let mut urls = Vec::new();
     let (mut parsed_files, mut parsed_bytes) = (0, 0);
-    for (source, result) in sources.iter().zip(per_file) {
+    for (file, result) in analysed.iter().zip(per_file) {
         if result.parsed {
             parsed_files += 1;
-            parsed_bytes += source.data.len() as u64;
+            parsed_bytes += file.len;
         }
         findings.extend(result.findings);
         errors.extend(result.errors);
@@ -230,12 +340,13 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
     }
     let endpoints = endpoints(&urls, &findings);
     let opt_outs = opt_out_audit(&findings);
-    progress(Progress {
-        phase: Phase::Done,
-        files: files.len() as u64,
-        bytes,
-    });
-    let finished = now_ms();
+    let package = PackageSummary {
+        name: manifests.first().and_then(|m| m.name.clone()),
+        version: manifests.first().and_then(|m| m.version.clone()),
+        format,
+        source,
+        manifests,
+    };
     Report {
         schema_version: crate::report::SCHEMA_VERSION,
         tool: Tool::default(),
@@ -244,14 +355,10 @@ pub fn scan(input: Input<'_>, options: &ScanOptions, progress: &mut dyn FnMut(Pr
             bytes,
             parsed_files,
             parsed_bytes,
-            timings_ms: Timings {
-                unpack: unpacked - started,
-                analyse: finished - unpacked,
-                total: finished - started,
-            },
+            timings_ms: Timings::default(),
         },
         package,
-        files,
+        files: files.into_iter().map(|(_, file)| file).collect(),
         findings,
         endpoints,
         opt_outs,
@@ -296,6 +403,17 @@ impl Origin {
             outer: outer.to_string(),
             run,
             provenance: file.provenance.clone(),
+        }
+    }
+
+    /// [`Origin::apply`] to every finding of a file made from a string, the versions that
+    /// apply if another file reads an export included.
+    fn apply_all(&self, file: &mut FileFindings) {
+        for finding in &mut file.findings {
+            self.apply(finding);
+        }
+        for pending in &mut file.pending {
+            self.apply(&mut pending.if_read);
         }
     }
 
@@ -348,30 +466,39 @@ impl Origin {
 /// Opens the strings analysis found to be files (code run from strings, programs and binaries
 /// in literals) and analyses them like any other file, strings in them included, within what
 /// `limits` leaves of the package's budget. Returns, for each source file, where it came from
-/// when it came from a string.
+/// when it came from a string; `ranks` gets the rank of each new one.
 fn open_embedded(
-    files: &mut Vec<FileEntry>,
+    files: &mut Vec<(Rank, FileEntry)>,
     sources: &mut Vec<SourceFile>,
+    ranks: &mut Vec<Rank>,
     per_file: &mut Vec<FileFindings>,
-    errors: &mut Vec<ErrorEntry>,
+    errors: &mut Vec<(Rank, ErrorEntry)>,
     limits: Limits,
     rules: &RuleSet,
 ) -> Vec<Option<Origin>> {
     let mut origins: Vec<Option<Origin>> = vec![None; sources.len()];
     let (mut opened, mut opened_bytes) = (0, 0);
     let mut start = 0;
-    for _ in 0..MAX_EMBEDDED_DEPTH {
+    for round in 1..=MAX_EMBEDDED_DEPTH as u64 {
         let end = sources.len();
         let mut found = Vec::new();
+        let mut found_ranks = Vec::new();
         let mut found_origins = Vec::new();
         for index in start..end {
-            for file in std::mem::take(&mut per_file[index].embedded) {
+            for (string, file) in std::mem::take(&mut per_file[index].embedded).into_iter().enumerate() {
+                let rank = |n: usize| -> Rank {
+                    let mut rank = vec![round];
+                    rank.extend(&ranks[index]);
+                    rank.extend([string as u64, n as u64]);
+                    rank
+                };
                 if opened >= MAX_EMBEDDED_FILES || opened_bytes + file.data.len() > MAX_EMBEDDED_BYTES {
-                    errors.push(ErrorEntry {
+                    let error = ErrorEntry {
                         file: file.path.clone(),
                         message: "not opened: too many strings that are files in this package".into(),
                         stage: Stage::Unpack,
-                    });
+                    };
+                    errors.push((rank(0), error));
                     continue;
                 }
                 opened += 1;
@@ -391,14 +518,15 @@ fn open_embedded(
                     };
                     package::open_files([(file.path, file.data)], budget, &mut collector);
                     opened_bytes += collector.bytes as usize;
-                    files.extend(collector.files);
-                    errors.extend(collector.errors);
-                    for source in collector.sources {
+                    files.extend(collector.files.into_iter().enumerate().map(|(n, (_, f))| (rank(n), f)));
+                    errors.extend(collector.errors.into_iter().enumerate().map(|(n, (_, e))| (rank(n), e)));
+                    for (n, source) in collector.sources.into_iter().enumerate() {
                         found.push(source);
+                        found_ranks.push(rank(n));
                         found_origins.push(Some(origin.clone()));
                     }
                 } else {
-                    files.push(FileEntry {
+                    let entry = FileEntry {
                         path: file.path.clone(),
                         size: file.data.len() as u64,
                         kind: FileKind::Javascript,
@@ -406,12 +534,14 @@ fn open_embedded(
                         archive: None,
                         incomplete: false,
                         opaque: false,
-                    });
+                    };
+                    files.push((rank(0), entry));
                     found.push(SourceFile {
                         path: file.path,
                         kind: FileKind::Javascript,
                         data: file.data,
                     });
+                    found_ranks.push(rank(0));
                     found_origins.push(Some(origin));
                 }
             }
@@ -421,6 +551,7 @@ fn open_embedded(
         }
         per_file.extend(analyze_sources(&found, rules));
         sources.extend(found);
+        ranks.extend(found_ranks);
         origins.extend(found_origins);
         start = end;
     }
@@ -440,7 +571,7 @@ pub fn string_file(path: &str, read: &dyn Fn(&str) -> Option<Vec<u8>>) -> Option
 /// other file reads that name, or when the file is the package's API (a `main`, `exports`,
 /// `browser` or editor-extension entry, whose exports its users or the editor call; a bundle
 /// there may export modules its users never reach, but that cannot be told from the package).
-fn resolve_exports(sources: &[SourceFile], per_file: &mut [FileFindings], manifests: &[Manifest]) {
+fn resolve_exports(paths: &[&str], per_file: &mut [FileFindings], manifests: &[Manifest]) {
     if per_file.iter().all(|f| f.pending.is_empty()) {
         return;
     }
@@ -468,11 +599,11 @@ fn resolve_exports(sources: &[SourceFile], per_file: &mut [FileFindings], manife
         // An ES module hands the CommonJS exports bundled inside it to other files only through
         // its own exports: if no importer asks for one of those, names read elsewhere cannot be
         // its.
-        let by_path: FxHashMap<&str, usize> = sources.iter().enumerate().map(|(i, s)| (s.path.as_str(), i)).collect();
-        let mut opened = vec![false; sources.len()];
-        for (source, file) in sources.iter().zip(files) {
+        let by_path: FxHashMap<&str, usize> = paths.iter().enumerate().map(|(i, &path)| (path, i)).collect();
+        let mut opened = vec![false; paths.len()];
+        for (&path, file) in paths.iter().zip(files) {
             for import in &file.module.imports {
-                let Some(target) = resolve_specifier(&source.path, &import.specifier, &by_path) else {
+                let Some(target) = resolve_specifier(path, &import.specifier, &by_path) else {
                     continue;
                 };
                 opened[target] |= match (&import.names, &files[target].module.exports) {
@@ -482,9 +613,9 @@ fn resolve_exports(sources: &[SourceFile], per_file: &mut [FileFindings], manife
             }
         }
         let mut runs = Vec::new();
-        for (index, (source, list)) in sources.iter().zip(pending).enumerate() {
+        for (index, (&path, list)) in paths.iter().zip(pending).enumerate() {
             let file = &files[index];
-            let api = api_files.contains(source.path.as_str());
+            let api = api_files.contains(path);
             let closed = file.module.exports.is_some() && !opened[index];
             for pending in list {
                 let own = usize::from(file.names_read.contains(&pending.export));

@@ -122,6 +122,12 @@ pub(super) fn read(unpacker: &mut Unpacker<'_>, bytes: &[u8], archive: &str, pre
     }
 }
 
+/// Whether an executable holds code a packager embedded that can be opened (rather than only
+/// its strings read).
+pub(super) fn has_embedded(bytes: &[u8]) -> bool {
+    find_embedded(bytes).is_ok_and(|slices| slices.iter().any(|slice| !slice.embedded.is_empty()))
+}
+
 /// Reads opaque bytes for their strings and JavaScript-looking text, delivered as members.
 pub(super) fn read_strings(
     unpacker: &mut Unpacker<'_>,
@@ -475,6 +481,6 @@ fn deliver_inflated(
     }
     let size = data.len() as u64;
     let container = container.or_else(|| sniff(&data));
-    unpacker.deliver_as(path, data, size, depth, container);
+    unpacker.deliver_as(path, std::borrow::Cow::Owned(data), size, depth, container);
     true
 }

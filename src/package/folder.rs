@@ -4,14 +4,25 @@
 
 use std::path::Path;
 
-use super::{Format, Limits, PackageError, Sink, open_files};
+use super::{Format, Limits, Order, PackageError, Part, Sink, open_files, open_files_part};
 
 /// Walks `root` and hands its files to the sink; paths are relative to `root`, with `/`.
 pub fn open_folder(root: &Path, limits: Limits, sink: &mut dyn Sink) -> Format {
+    read(root, limits, None, sink)
+}
+
+/// [`open_folder`], as `part` of a reading shared by several readers (see [`Part`]).
+pub fn open_folder_part(root: &Path, limits: Limits, part: Part, sink: &mut dyn Sink) -> Format {
+    read(root, limits, Some(part), sink)
+}
+
+fn read(root: &Path, limits: Limits, part: Option<Part>, sink: &mut dyn Sink) -> Format {
     let mut files = Vec::new();
     let mut problems = Vec::new();
     walk(root, "", &mut files, &mut problems, limits.max_files);
-    for problem in problems {
+    // Every part walks the folder; part 0 reports what is wrong with it.
+    let reports = part.is_none_or(|part| part.index == 0);
+    for problem in problems.into_iter().filter(|_| reports) {
         sink.error(problem);
     }
     // Read lazily so only one file is in memory beyond what the sink keeps.
@@ -24,12 +35,20 @@ pub fn open_folder(root: &Path, limits: Limits, sink: &mut dyn Sink) -> Format {
                 unreadable.push(PackageError {
                     file: relative,
                     message: format!("file cannot be read: {error}"),
+                    // Reported after the files.
+                    order: Order {
+                        unit: u64::MAX,
+                        seq: unreadable.len() as u64,
+                    },
                 });
                 None
             }
         });
-    let format = open_files(contents, limits, sink);
-    for problem in unreadable {
+    let format = match part {
+        Some(part) => open_files_part(contents, limits, part, sink),
+        None => open_files(contents, limits, sink),
+    };
+    for problem in unreadable.into_iter().filter(|_| reports) {
         sink.error(problem);
     }
     format
@@ -42,6 +61,7 @@ fn walk(dir: &Path, relative: &str, files: &mut Vec<String>, problems: &mut Vec<
             problems.push(PackageError {
                 file: relative.to_string(),
                 message: format!("folder cannot be read: {error}"),
+                order: Order::default(),
             });
             return;
         }
@@ -65,6 +85,7 @@ fn walk(dir: &Path, relative: &str, files: &mut Vec<String>, problems: &mut Vec<
             problems.push(PackageError {
                 file: path,
                 message: "symbolic link: not followed".to_string(),
+                order: Order::default(),
             });
         } else if file_type.is_dir() {
             // Version-control internals are not part of what gets installed.

@@ -117,21 +117,31 @@ pub fn read_manifests<'a>(paths: &BTreeSet<String>, read: impl Fn(&str) -> Optio
 /// Manifests at an archive root: `package.json` directly in the root or one folder down
 /// (`package/`, `extension/`), never inside `node_modules`; wheel and sdist metadata.
 fn candidates(paths: &BTreeSet<String>) -> Vec<String> {
-    paths
-        .iter()
-        .filter(|path| {
-            let local = path.rsplit("!/").next().unwrap_or(path);
-            let depth = local.matches('/').count();
-            let file_name = local.rsplit('/').next().unwrap_or(local);
-            match file_name {
-                "package.json" | "manifest.json" => depth <= 1 && !local.contains("node_modules"),
-                "METADATA" => depth == 1 && local.contains(".dist-info/"),
-                "PKG-INFO" => depth == 1,
-                _ => false,
-            }
-        })
-        .cloned()
-        .collect()
+    paths.iter().filter(|path| is_manifest(path)).cloned().collect()
+}
+
+fn is_manifest(path: &str) -> bool {
+    let (depth, file_name, local) = place(path);
+    match file_name {
+        "package.json" | "manifest.json" => depth <= 1 && !local.contains("node_modules"),
+        "METADATA" => depth == 1 && local.contains(".dist-info/"),
+        "PKG-INFO" => depth == 1,
+        _ => false,
+    }
+}
+
+/// Whether [`read_manifests`] reads the file at `path`: a manifest, or a Python package's
+/// `entry_points.txt` beside one.
+pub fn is_manifest_text(path: &str) -> bool {
+    let (depth, file_name, _) = place(path);
+    is_manifest(path) || (file_name == "entry_points.txt" && depth == 1)
+}
+
+/// How many folders deep `path` is within its archive, its file name, and its path there.
+fn place(path: &str) -> (usize, &str, &str) {
+    let local = path.rsplit("!/").next().unwrap_or(path);
+    let file_name = local.rsplit('/').next().unwrap_or(local);
+    (local.matches('/').count(), file_name, local)
 }
 
 fn npm(path: &str, text: &str, paths: &BTreeSet<String>) -> Option<Manifest> {

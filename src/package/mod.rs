@@ -8,6 +8,10 @@
 //! Nothing here ever writes to disk or trusts a name from an archive: names are display text,
 //! with `!/` separating an archive from a member inside it (`package/ext.vsix!/extension/a.js`,
 //! the jar-URL convention). Broken input becomes [`PackageError`]s and the rest is still read.
+//!
+//! Several readers can share one package ([`open_part`]): the page gives each of its workers a
+//! [`Part`] of the work, and every member and problem comes with its [`Order`], so that what
+//! the parts deliver, put together in that order, is what one whole reading delivers.
 
 mod crx;
 mod executable;
@@ -21,10 +25,14 @@ mod sniff;
 mod tar;
 mod zip;
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
+use crate::files::FileKind;
+
 #[cfg(not(target_arch = "wasm32"))]
-pub use folder::open_folder;
+pub use folder::{open_folder, open_folder_part};
 pub use limits::{Budget, Exhausted, Limits, human_bytes};
 pub use sniff::{Container, sniff};
 
@@ -101,6 +109,29 @@ impl std::fmt::Display for Format {
     }
 }
 
+/// One share of a package's work when several readers (the page's workers) read the same
+/// package: part `index` of `count`. Every part reads what is cheap alike: the package's own
+/// archive and executables whose embedded code is found. What is costly falls to one part
+/// each, the part with the least work so far, the same choice in every part: opening a
+/// nested archive or an opaque binary's strings (a *unit*, opened after the rest, so that the
+/// code at the package's top is read first), and each member (it is delivered, and so
+/// analysed, by that part alone). Problems with what all parts read alike come from part 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Part {
+    pub index: u32,
+    pub count: u32,
+}
+
+/// Where a member or problem comes in a whole reading of the package: sorting what the parts
+/// of a shared reading delivered by `Order` gives the order one reader delivers it in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Order {
+    /// Its place among what every part reads alike, or the place of the unit it is in.
+    pub unit: u64,
+    /// Its place within that unit (the unit's own member comes last); 0 outside one.
+    pub seq: u64,
+}
+
 /// One file of the package, nested archives flattened.
 #[derive(Debug)]
 pub struct Member {
@@ -110,8 +141,9 @@ pub struct Member {
     pub size: u64,
     /// The contents; shorter than `size` when a limit or damage stopped the read.
     pub data: Vec<u8>,
-    /// Set when this member is itself an archive that was opened; its members follow it.
+    /// Set when this member is itself an archive that was opened; its members come before it.
     pub archive: Option<Format>,
+    pub order: Order,
 }
 
 impl Member {
@@ -128,6 +160,7 @@ pub struct PackageError {
     pub file: String,
     /// What is wrong, in words a person can act on.
     pub message: String,
+    pub order: Order,
 }
 
 /// Receives members and problems as the package is read, so that a consumer can keep only what
@@ -135,6 +168,9 @@ pub struct PackageError {
 pub trait Sink {
     fn member(&mut self, member: Member);
     fn error(&mut self, error: PackageError);
+    /// In a shared reading ([`open_part`]): everything every part reads alike has been read
+    /// (the package is `format`), and this part's units are opened next.
+    fn shared_read(&mut self, _format: Format) {}
 }
 
 /// Whether `bytes` start like something [`open`] unpacks: an archive, a compressed stream, an
@@ -146,20 +182,45 @@ pub fn is_container(bytes: &[u8]) -> bool {
 /// Opens `bytes` named `name` (the dropped file's name): an archive is unpacked, anything else
 /// becomes a single member called `name`. Returns the package's format.
 pub fn open(name: &str, bytes: &[u8], limits: Limits, sink: &mut dyn Sink) -> Format {
-    let mut unpacker = Unpacker::new(limits, sink);
-    match sniff(bytes) {
+    read_bytes(name, bytes, Unpacker::new(limits, None, sink))
+}
+
+/// [`open`], as `part` of a reading shared by several readers (see [`Part`]). With one part it
+/// reads everything, opening nested archives and opaque binaries after the rest.
+pub fn open_part(name: &str, bytes: &[u8], limits: Limits, part: Part, sink: &mut dyn Sink) -> Format {
+    read_bytes(name, bytes, Unpacker::new(limits, Some(part), sink))
+}
+
+fn read_bytes(name: &str, bytes: &[u8], mut unpacker: Unpacker<'_>) -> Format {
+    let format = match sniff(bytes) {
         Some(container) => unpacker.open_container(container, bytes, name, "", 0),
         None => {
-            unpacker.deliver(names::display(name.as_bytes()), bytes.to_vec(), bytes.len() as u64, 0);
+            let path = names::display(name.as_bytes());
+            unpacker.deliver_as(path, Cow::Borrowed(bytes), bytes.len() as u64, 0, None);
             Format::File
         }
-    }
+    };
+    unpacker.open_units(format);
+    format
 }
 
 /// Opens a set of loose files (a folder dropped onto the page, or read from disk) whose paths are
 /// relative to the folder; archives among them are opened like nested archives.
 pub fn open_files(files: impl IntoIterator<Item = (String, Vec<u8>)>, limits: Limits, sink: &mut dyn Sink) -> Format {
-    let mut unpacker = Unpacker::new(limits, sink);
+    read_files(files, Unpacker::new(limits, None, sink))
+}
+
+/// [`open_files`], as `part` of a reading shared by several readers (see [`Part`]).
+pub fn open_files_part(
+    files: impl IntoIterator<Item = (String, Vec<u8>)>,
+    limits: Limits,
+    part: Part,
+    sink: &mut dyn Sink,
+) -> Format {
+    read_files(files, Unpacker::new(limits, Some(part), sink))
+}
+
+fn read_files(files: impl IntoIterator<Item = (String, Vec<u8>)>, mut unpacker: Unpacker<'_>) -> Format {
     for (path, data) in files {
         if let Err(exhausted) = unpacker.budget.take_file() {
             unpacker.error(&path, exhausted.to_string());
@@ -169,27 +230,105 @@ pub fn open_files(files: impl IntoIterator<Item = (String, Vec<u8>)>, limits: Li
         unpacker.budget.charge(size);
         unpacker.deliver(path, data, size, 0);
     }
+    unpacker.open_units(Format::Folder);
     Format::Folder
 }
 
-/// The state of one unpacking run: the shared budget and the consumer.
+/// What a piece of work costs the page's engine, in rough nanoseconds per byte: analysing
+/// script, reading an opaque binary's strings and parsing them, inflating an archive and
+/// reading what it holds. Only their ratios matter: they balance the parts of a shared reading
+/// (measured on the corpus: gemini-cli's bundles, claude-code's vendored binaries and jars).
+const SCRIPT_COST: u64 = 45;
+const STRINGS_COST: u64 = 14;
+const ARCHIVE_COST: u64 = 20;
+
+/// The state of one unpacking run: the shared budget, the consumer, and, in a shared reading,
+/// the work given to each part so far.
 struct Unpacker<'s> {
     budget: Budget,
     sink: &'s mut dyn Sink,
+    part: Part,
+    /// A shared reading ([`open_part`]); a whole one opens everything as it comes.
+    shared_reading: bool,
+    /// The work each part has been given so far.
+    loads: Vec<u64>,
+    /// The next place among what every part reads alike.
+    next_shared: u64,
+    /// Inside one of this part's units: the next place in it.
+    in_unit: Option<Order>,
+    /// This part's units, opened once what every part reads alike has been read.
+    units: Vec<Unit>,
+}
+
+/// A nested archive or opaque binary that one part of a shared reading opens.
+struct Unit {
+    place: u64,
+    path: String,
+    data: Vec<u8>,
+    size: u64,
+    depth: u32,
+    container: Container,
 }
 
 impl<'s> Unpacker<'s> {
-    fn new(limits: Limits, sink: &'s mut dyn Sink) -> Self {
+    /// `part` is `None` for a whole reading.
+    fn new(limits: Limits, part: Option<Part>, sink: &'s mut dyn Sink) -> Self {
+        let shared_reading = part.is_some();
+        let part = part.unwrap_or(Part { index: 0, count: 1 });
         Unpacker {
             budget: Budget::new(limits),
             sink,
+            part,
+            shared_reading,
+            loads: vec![0; part.count.max(1) as usize],
+            next_shared: 0,
+            in_unit: None,
+            units: Vec::new(),
         }
     }
 
+    /// True while reading what every part of a shared reading reads alike.
+    fn at_shared_level(&self) -> bool {
+        self.shared_reading && self.in_unit.is_none()
+    }
+
+    /// The place of the next member or problem.
+    fn next_order(&mut self) -> Order {
+        match &mut self.in_unit {
+            Some(next) => {
+                let order = *next;
+                next.seq += 1;
+                order
+            }
+            None => {
+                let order = Order {
+                    unit: self.next_shared,
+                    seq: 0,
+                };
+                self.next_shared += 1;
+                order
+            }
+        }
+    }
+
+    /// Gives `weight` of work to the part with the least so far (the first of them on a tie):
+    /// every part makes the same choice. True when that is this part.
+    fn claim(&mut self, weight: u64) -> bool {
+        let owner = (0..self.loads.len()).min_by_key(|&i| (self.loads[i], i)).unwrap_or(0);
+        self.loads[owner] += weight;
+        owner == self.part.index as usize
+    }
+
     fn error(&mut self, file: &str, message: impl Into<String>) {
+        let order = self.next_order();
+        // What every part reads alike, part 0 reports.
+        if self.at_shared_level() && self.part.index != 0 {
+            return;
+        }
         self.sink.error(PackageError {
             file: file.to_string(),
             message: message.into(),
+            order,
         });
     }
 
@@ -223,14 +362,16 @@ impl<'s> Unpacker<'s> {
     /// Hands one member to the sink, first opening it if it is an archive itself.
     fn deliver(&mut self, path: String, data: Vec<u8>, size: u64, depth: u32) {
         let container = sniff(&data);
-        self.deliver_as(path, data, size, depth, container);
+        self.deliver_as(path, Cow::Owned(data), size, depth, container);
     }
 
-    /// Hands one member to the sink, first opening it as `container` (when given).
-    fn deliver_as(&mut self, path: String, data: Vec<u8>, size: u64, depth: u32, container: Option<Container>) {
+    /// Hands one member to the sink, first opening it as `container` (when given). In a shared
+    /// reading, a costly container becomes a unit of the part that claims it, and any other
+    /// member goes to the sink of the part that claims it.
+    fn deliver_as(&mut self, path: String, data: Cow<'_, [u8]>, size: u64, depth: u32, container: Option<Container>) {
         let container = container.filter(|c| !matches!(c, Container::Unsupported(_)));
         let complete = data.len() as u64 == size;
-        let archive = match container {
+        let container = match container {
             Some(_) if !complete => None,
             Some(_) if depth >= self.budget.limits.max_depth => {
                 self.error(
@@ -242,19 +383,92 @@ impl<'s> Unpacker<'s> {
                 );
                 None
             }
-            Some(container) => {
-                let prefix = format!("{path}!/");
-                Some(self.open_container(container, &data, &path, &prefix, depth + 1))
-            }
-            None => None,
+            other => other,
         };
+        let shared = self.at_shared_level();
+        if shared && let Some(container) = container.filter(|&c| is_costly(c, &data)) {
+            let place = self.next_shared;
+            self.next_shared += 1;
+            let per_byte = match container {
+                Container::Executable | Container::Opaque => STRINGS_COST,
+                _ => ARCHIVE_COST,
+            };
+            if self.claim(size * per_byte) {
+                self.units.push(Unit {
+                    place,
+                    path,
+                    data: data.into_owned(),
+                    size,
+                    depth,
+                    container,
+                });
+            }
+            return;
+        }
+        let archive = container.map(|container| {
+            let prefix = format!("{path}!/");
+            self.open_container(container, &data, &path, &prefix, depth + 1)
+        });
+        let order = self.next_order();
+        if shared && !self.claim(member_cost(&path, &data)) {
+            return;
+        }
         self.sink.member(Member {
             path,
             size,
-            data,
+            data: data.into_owned(),
             archive,
+            order,
         });
     }
+
+    /// Ends a reading: tells the sink that the shared part is read, then opens this part's
+    /// units, each member of one in its place within it and the unit's own member last.
+    fn open_units(&mut self, format: Format) {
+        self.sink.shared_read(format);
+        for unit in std::mem::take(&mut self.units) {
+            let Unit {
+                place,
+                path,
+                data,
+                size,
+                depth,
+                container,
+            } = unit;
+            self.in_unit = Some(Order { unit: place, seq: 0 });
+            let prefix = format!("{path}!/");
+            let archive = self.open_container(container, &data, &path, &prefix, depth + 1);
+            let order = self.next_order();
+            self.sink.member(Member {
+                path,
+                size,
+                data,
+                archive: Some(archive),
+                order,
+            });
+            self.in_unit = None;
+        }
+    }
+}
+
+/// Whether opening `container` is worth giving to one part: everything but an executable
+/// whose embedded code is found (reading that is slicing, and its modules are shared out).
+fn is_costly(container: Container, bytes: &[u8]) -> bool {
+    match container {
+        Container::Executable => !executable::has_embedded(bytes),
+        Container::Unsupported(_) => false,
+        _ => true,
+    }
+}
+
+/// The work a member is to its part: script is analysed, other text only kept.
+fn member_cost(path: &str, data: &[u8]) -> u64 {
+    let per_byte = match crate::files::classify(path, data) {
+        FileKind::Javascript | FileKind::Typescript => SCRIPT_COST,
+        FileKind::Json | FileKind::Python | FileKind::Text => 1,
+        _ => 0,
+    };
+    data.len() as u64 * per_byte
 }
 
 impl Unpacker<'_> {
@@ -280,11 +494,12 @@ impl Unpacker<'_> {
         let size = bytes.len() as u64;
         if let Err(exhausted) = self.budget.check_declared(size) {
             self.error(&path, format!("not read: {exhausted}"));
-            self.deliver_as(path, Vec::new(), size, depth, None);
+            self.deliver_as(path, Cow::Owned(Vec::new()), size, depth, None);
             return true;
         }
         self.budget.charge(size);
-        self.deliver_as(path, bytes.to_vec(), size, depth, container);
+        // Copied only by the part that delivers it.
+        self.deliver_as(path, Cow::Borrowed(bytes), size, depth, container);
         true
     }
 }
