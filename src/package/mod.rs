@@ -112,10 +112,11 @@ impl std::fmt::Display for Format {
 /// One share of a package's work when several readers (the page's workers) read the same
 /// package: part `index` of `count`. Every part reads what is cheap alike: the package's own
 /// archive and executables whose embedded code is found. What is costly falls to one part
-/// each, the part with the least work so far, the same choice in every part: opening a
-/// nested archive or an opaque binary's strings (a *unit*, opened after the rest, so that the
-/// code at the package's top is read first), and each member (it is delivered, and so
-/// analysed, by that part alone). Problems with what all parts read alike come from part 0.
+/// each, the same choice in every part, once all of it is known (the most work first, each to
+/// the part with the least so far): opening a nested archive or an opaque binary's strings (a
+/// *unit*), and analysing a text member. A part is handed its text smallest first, then opens
+/// its units; every other member is listed by one part. Problems with what all parts read
+/// alike come from part 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Part {
     pub index: u32,
@@ -236,10 +237,11 @@ fn read_files(files: impl IntoIterator<Item = (String, Vec<u8>)>, mut unpacker: 
 
 /// What a piece of work costs the page's engine, in rough nanoseconds per byte: analysing
 /// script, reading an opaque binary's strings and parsing them, inflating an archive and
-/// reading what it holds. Only their ratios matter: they balance the parts of a shared reading
-/// (measured on the corpus: gemini-cli's bundles, claude-code's vendored binaries and jars).
-const SCRIPT_COST: u64 = 45;
-const STRINGS_COST: u64 = 14;
+/// reading what it holds. Only their ratios matter: they balance the parts of a shared reading.
+/// Measured in Chromium on the corpus: script 80 (gemini-cli's bundles) to 230 (claude-code's
+/// cli.js), claude-code's vendored binaries 8 to 20, its jars 20.
+const SCRIPT_COST: u64 = 200;
+const STRINGS_COST: u64 = 10;
 const ARCHIVE_COST: u64 = 20;
 
 /// The state of one unpacking run: the shared budget, the consumer, and, in a shared reading,
@@ -256,8 +258,28 @@ struct Unpacker<'s> {
     next_shared: u64,
     /// Inside one of this part's units: the next place in it.
     in_unit: Option<Order>,
-    /// This part's units, opened once what every part reads alike has been read.
-    units: Vec<Unit>,
+    /// The units and text every part read alike, with the work each is, to be shared out once
+    /// all of them are known.
+    held: Vec<(u64, Held)>,
+}
+
+/// Work held until a shared reading has read all that every part reads alike.
+enum Held {
+    /// Text, to analyse.
+    Member(Member),
+    Unit(Unit),
+}
+
+impl Held {
+    fn order(&self) -> Order {
+        match self {
+            Held::Member(member) => member.order,
+            Held::Unit(unit) => Order {
+                unit: unit.place,
+                seq: 0,
+            },
+        }
+    }
 }
 
 /// A nested archive or opaque binary that one part of a shared reading opens.
@@ -283,7 +305,7 @@ impl<'s> Unpacker<'s> {
             loads: vec![0; part.count.max(1) as usize],
             next_shared: 0,
             in_unit: None,
-            units: Vec::new(),
+            held: Vec::new(),
         }
     }
 
@@ -393,16 +415,15 @@ impl<'s> Unpacker<'s> {
                 Container::Executable | Container::Opaque => STRINGS_COST,
                 _ => ARCHIVE_COST,
             };
-            if self.claim(size * per_byte) {
-                self.units.push(Unit {
-                    place,
-                    path,
-                    data: data.into_owned(),
-                    size,
-                    depth,
-                    container,
-                });
-            }
+            let unit = Unit {
+                place,
+                path,
+                data: data.into_owned(),
+                size,
+                depth,
+                container,
+            };
+            self.held.push((size * per_byte, Held::Unit(unit)));
             return;
         }
         let archive = container.map(|container| {
@@ -410,23 +431,53 @@ impl<'s> Unpacker<'s> {
             self.open_container(container, &data, &path, &prefix, depth + 1)
         });
         let order = self.next_order();
-        if shared && !self.claim(member_cost(&path, &data)) {
-            return;
-        }
-        self.sink.member(Member {
+        let member = Member {
             path,
             size,
             data: data.into_owned(),
             archive,
             order,
-        });
+        };
+        if !shared {
+            self.sink.member(member);
+            return;
+        }
+        // Text is shared out once all of it is known; the rest is only listed.
+        match member_cost(&member.path, &member.data) {
+            0 => {
+                if self.claim(0) {
+                    self.sink.member(member);
+                }
+            }
+            cost => self.held.push((cost, Held::Member(member))),
+        }
     }
 
-    /// Ends a reading: tells the sink that the shared part is read, then opens this part's
-    /// units, each member of one in its place within it and the unit's own member last.
+    /// Ends a reading: tells the sink that the shared part is read, shares out the units and
+    /// text held until now, hands it this part's text, then opens this part's units, each member
+    /// of one in its place within it and the unit's own member last.
     fn open_units(&mut self, format: Format) {
         self.sink.shared_read(format);
-        for unit in std::mem::take(&mut self.units) {
+        // The most work first, each to the part with the least so far: the parts end close
+        // together whatever order the package lists its files in.
+        let mut held = std::mem::take(&mut self.held);
+        held.sort_by(|(a_cost, a), (b_cost, b)| b_cost.cmp(a_cost).then(a.order().cmp(&b.order())));
+        let (mut text, mut units) = (Vec::new(), Vec::new());
+        for (cost, held) in held {
+            if self.claim(cost) {
+                match held {
+                    Held::Member(member) => text.push((cost, member)),
+                    Held::Unit(unit) => units.push(unit),
+                }
+            }
+        }
+        // Small files first: the first findings show early, and the rest follow as they come.
+        text.sort_by(|(a_cost, a), (b_cost, b)| a_cost.cmp(b_cost).then(a.order.cmp(&b.order)));
+        for (_, member) in text {
+            self.sink.member(member);
+        }
+        units.sort_by_key(|unit| unit.place);
+        for unit in units {
             let Unit {
                 place,
                 path,

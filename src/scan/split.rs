@@ -3,8 +3,9 @@
 //!
 //! Each worker reads the package as one [`Part`] of it ([`scan_part`]): the package layer gives
 //! every nested archive, opaque binary and member to one part, the same choice in all of them.
-//! A part analyses each file that falls to it as soon as it has it, the package's own files
-//! before what its nested archives hold, and hands out what it found in [`Piece`]s as it goes.
+//! A part analyses the package's own files that fell to it once the package is read (smallest
+//! first, so that the first findings show early), then what its nested archives hold as they
+//! are opened, and hands out what it found in [`Piece`]s as it goes.
 //! An [`Assembly`] puts the pieces of all parts together: into a partial report while parts
 //! are still at work, and, once all are done, into the report [`scan`](super::scan) gives for
 //! the whole package (tested on every fixture and on the corpus).
@@ -63,16 +64,6 @@ impl Piece {
         self.manifests.append(&mut manifests);
         self.progress = progress;
         self.done = self.done.or(done);
-    }
-
-    /// True when the piece says nothing but where the part is.
-    pub fn is_progress_only(&self) -> bool {
-        self.format.is_none()
-            && self.files.is_empty()
-            && self.errors.is_empty()
-            && self.analysed.is_empty()
-            && self.manifests.is_empty()
-            && self.done.is_none()
     }
 }
 
@@ -148,39 +139,47 @@ impl AnalysedFile {
         }
     }
 
-    fn to_analysed(&self) -> Analysed {
+    fn into_analysed(self) -> Analysed {
+        let AnalysedFile {
+            rank,
+            path,
+            len,
+            parsed,
+            findings,
+            errors,
+            urls,
+            names_read,
+            pending,
+            exports,
+            imports,
+        } = self;
         let result = FileFindings {
-            findings: self.findings.clone(),
-            errors: self.errors.clone(),
-            urls: self.urls.clone(),
-            parsed: self.parsed,
-            names_read: self.names_read.iter().cloned().collect(),
-            pending: self
-                .pending
-                .iter()
+            findings,
+            errors,
+            urls,
+            parsed,
+            names_read: names_read.into_iter().collect(),
+            pending: pending
+                .into_iter()
                 .map(|p| Pending {
                     index: p.index,
-                    export: p.export.clone(),
-                    if_read: p.if_read.clone(),
+                    export: p.export,
+                    if_read: p.if_read,
                 })
                 .collect(),
             module: ModuleInterface {
-                exports: self.exports.clone(),
-                imports: self
-                    .imports
-                    .iter()
-                    .map(|(specifier, names)| ModuleImport {
-                        specifier: specifier.clone(),
-                        names: names.clone(),
-                    })
+                exports,
+                imports: imports
+                    .into_iter()
+                    .map(|(specifier, names)| ModuleImport { specifier, names })
                     .collect(),
             },
             embedded: Vec::new(),
         };
         Analysed {
-            rank: self.rank.clone(),
-            path: self.path.clone(),
-            len: self.len,
+            rank,
+            path,
+            len,
             result,
         }
     }
@@ -318,6 +317,32 @@ impl PartCollector<'_> {
     }
 }
 
+impl PartCollector<'_> {
+    /// Analyses one file and hands out what it found.
+    fn analyse(&mut self, rank: Rank, source: SourceFile, mut piece: Piece) {
+        let SourceFile { path, kind, data } = source;
+        let began = now_ms();
+        let mut result = analyze_file(&path, kind, &data, self.rules);
+        self.analyse_ms += now_ms() - began;
+        let embedded = std::mem::take(&mut result.embedded);
+        piece
+            .analysed
+            .push(AnalysedFile::new(rank.clone(), &path, data.len() as u64, result));
+        // What is left for later is where the file's strings are, not its text.
+        self.sources.push(SourceFile {
+            path,
+            kind,
+            data: Vec::new(),
+        });
+        self.ranks.push(rank);
+        self.per_file.push(FileFindings {
+            embedded,
+            ..FileFindings::default()
+        });
+        self.emit(piece);
+    }
+}
+
 impl Sink for PartCollector<'_> {
     fn member(&mut self, member: Member) {
         let rank = unpacked_rank(member.order);
@@ -328,32 +353,15 @@ impl Sink for PartCollector<'_> {
             files: vec![(rank.clone(), entry)],
             ..Piece::default()
         };
-        if let Some(SourceFile { path, kind, data }) = source {
-            if is_manifest_text(&path) {
-                piece
-                    .manifests
-                    .push((path.clone(), String::from_utf8_lossy(&data).into_owned()));
-            }
-            let began = now_ms();
-            let mut result = analyze_file(&path, kind, &data, self.rules);
-            self.analyse_ms += now_ms() - began;
-            let embedded = std::mem::take(&mut result.embedded);
-            piece
-                .analysed
-                .push(AnalysedFile::new(rank.clone(), &path, data.len() as u64, result));
-            // What is left for later is where the file's strings are, not its text.
-            self.sources.push(SourceFile {
-                path,
-                kind,
-                data: Vec::new(),
-            });
-            self.ranks.push(rank);
-            self.per_file.push(FileFindings {
-                embedded,
-                ..FileFindings::default()
-            });
+        let Some(source) = source else {
+            self.emit(piece);
+            return;
+        };
+        if is_manifest_text(&source.path) {
+            let text = String::from_utf8_lossy(&source.data).into_owned();
+            piece.manifests.push((source.path.clone(), text));
         }
-        self.emit(piece);
+        self.analyse(rank, source, piece);
     }
 
     fn error(&mut self, error: PackageError) {
@@ -464,10 +472,31 @@ impl Assembly {
     /// The report on what the parts found so far: the whole scan's once all are done. `None`
     /// until the package's format is known.
     pub fn report(&self, rules: &RuleSet) -> Option<Report> {
+        let analysed = self.analysed.iter().map(|a| a.clone().into_analysed()).collect();
+        self.assemble(self.files.clone(), self.errors.clone(), analysed, rules)
+    }
+
+    /// [`Assembly::report`], without copying what the parts found.
+    pub fn into_report(mut self, rules: &RuleSet) -> Option<Report> {
+        let files = std::mem::take(&mut self.files);
+        let errors = std::mem::take(&mut self.errors);
+        let analysed = std::mem::take(&mut self.analysed)
+            .into_iter()
+            .map(AnalysedFile::into_analysed)
+            .collect();
+        self.assemble(files, errors, analysed, rules)
+    }
+
+    fn assemble(
+        &self,
+        files: Vec<(Rank, FileEntry)>,
+        errors: Vec<(Rank, ErrorEntry)>,
+        analysed: Vec<Analysed>,
+        rules: &RuleSet,
+    ) -> Option<Report> {
         let format = self.format?;
         // Manifests are what the package holds, not what its strings do.
-        let paths: BTreeSet<String> = self
-            .files
+        let paths: BTreeSet<String> = files
             .iter()
             .filter(|(rank, _)| rank.first() == Some(&0))
             .map(|(_, file)| file.path.clone())
@@ -482,12 +511,11 @@ impl Assembly {
         let unpacked = Unpacked {
             source: self.source.clone(),
             format,
-            files: self.files.clone(),
-            errors: self.errors.clone(),
+            files,
+            errors,
             bytes: self.done.iter().flatten().map(|d| d.bytes).sum(),
             manifests,
         };
-        let analysed = self.analysed.iter().map(AnalysedFile::to_analysed).collect();
         let mut report = finish(unpacked, analysed, text, rules);
         if self.is_complete() {
             report.stats.timings_ms = self.timings();
