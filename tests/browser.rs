@@ -268,14 +268,15 @@ fn page_makes_no_network_requests_and_its_policy_forbids_them() {
 }
 
 /// The served page goes on working when the network goes away after it loaded (the intranet
-/// host gone, the cable pulled): two packages read at once, so that a second engine worker
-/// starts with the network off, both get their full reports, and nothing is asked of anyone.
+/// host gone, the cable pulled): a large package cancelled (its engines stopped), then two
+/// packages read at once by engines that start with the network off, both get their full
+/// reports, and nothing is asked of anyone.
 #[test]
 #[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
 fn served_page_reads_packages_with_the_network_off() {
     let server = StaticServer::start();
-    // Two engine workers whatever machine runs the test: one starts with the page, the
-    // other only when the second package needs it, after the network is gone.
+    // Two engine workers whatever machine runs the test, started with the page; the ones a
+    // cancelled package stops are replaced, after the network is gone.
     let page = PageSession::launch(
         &server.url("index.html"),
         Setup {
@@ -326,6 +327,18 @@ fn served_page_reads_packages_with_the_network_off() {
         offline.problems.iter().any(|p| p.contains("ERR_INTERNET_DISCONNECTED")),
         "the probe did not fail for want of a network: {:?}",
         offline.problems
+    );
+
+    let large = write_fixture("large-1.0.0.tgz", &large_package());
+    page.pick_file(&large);
+    page.wait_until(
+        "document.querySelector('.package-tab .cancel') !== null",
+        "the large package to be read",
+    );
+    page.click(".package-tab .cancel");
+    page.wait_until(
+        "document.querySelector('.package-tab.failed') !== null",
+        "the large package to be cancelled",
     );
 
     let packages = ["tz-demo-1.0.0.tgz", "tz-demo-2.0.0.tgz"];
@@ -823,9 +836,113 @@ fn a_code_path_is_drawn_as_a_graph() {
     page.assert_quiet();
 }
 
+/// A large package is read by both engines at once, and shows its first findings before it is
+/// read to the end: a partial report, marked as one (a banner, "(partial)" in the title, "so
+/// far" in the verdict, no exports), that the complete report then replaces, with every file
+/// and finding a whole scan of the package gives.
+#[test]
+#[ignore = "needs a built page (cargo xtask dist) and Chromium; run by cargo xtask test"]
+fn partial_results_show_first_and_the_complete_report_replaces_them() {
+    let server = StaticServer::start();
+    let page = PageSession::launch(
+        &server.url("index.html"),
+        Setup {
+            cores: Some(2),
+            ..Setup::default()
+        },
+    );
+    let bytes = large_package();
+    let expected = {
+        use telltale::scan::{Input, ScanOptions, scan};
+        let input = Input::Bytes {
+            name: "large-1.0.0.tgz",
+            bytes: &bytes,
+        };
+        scan(input, &ScanOptions::default(), &mut |_| {})
+    };
+    let file = write_fixture("large-1.0.0.tgz", &bytes);
+    // What the page showed, recorded as it changed.
+    page.eval::<bool>(
+        "(() => { window.seen = []; \
+          new MutationObserver(() => { \
+            const head = document.querySelector('.report-head'); \
+            if (!head) return; \
+            const state = { \
+              partial: head.classList.contains('partial'), \
+              banner: (document.querySelector('.partial-results') || {}).innerText || '', \
+              title: document.querySelector('.report-title').innerText, \
+              verdict: (document.querySelector('.verdict-headline') || {}).innerText || '', \
+              tab: document.querySelector('.package-tab .package-detail').innerText, \
+              exports: document.querySelector('.exports') !== null, \
+            }; \
+            const last = JSON.stringify(window.seen[window.seen.length - 1]); \
+            if (last !== JSON.stringify(state)) window.seen.push(state); \
+          }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true }); \
+          return true })()",
+    );
+    page.pick_file(&file);
+    page.wait_for_report();
+    // Every state the page went through, in order: partial ones, then the complete one.
+    let seen: Vec<serde_json::Value> = page.eval("window.seen");
+    let partial: Vec<&serde_json::Value> = seen.iter().filter(|state| state["partial"] == true).collect();
+    assert!(
+        !partial.is_empty(),
+        "no partial report was shown before the complete one: {seen:#?}"
+    );
+    let complete_from = seen
+        .iter()
+        .position(|state| state["partial"] == false)
+        .expect("a complete report");
+    assert!(
+        seen[complete_from..].iter().all(|state| state["partial"] == false),
+        "a partial report came after the complete one: {seen:#?}"
+    );
+    for state in &partial {
+        let text = |key: &str| state[key].as_str().unwrap_or_default().to_string();
+        assert!(text("banner").contains("Partial results"), "{state}");
+        assert!(
+            text("title").contains("(partial)") && text("title").contains("still reading"),
+            "{state}"
+        );
+        assert!(
+            text("verdict").is_empty() || text("verdict").starts_with("So far: "),
+            "{state}"
+        );
+        assert_eq!(
+            state["exports"], false,
+            "a partial report is not offered for download: {state}"
+        );
+    }
+    assert!(
+        partial
+            .iter()
+            .any(|state| state["tab"].as_str().is_some_and(|t| t.contains("findings so far"))),
+        "{partial:#?}"
+    );
+
+    // The complete report replaced the partial one, and is the whole scan's.
+    assert!(page.eval::<bool>("document.querySelector('.partial-results') === null"));
+    let title = page.text(".report-title .dim");
+    assert!(title.contains("read in"), "{title}");
+    assert!(
+        title.contains(&format!(
+            "{} files · {} findings",
+            expected.files.len(),
+            expected.findings.len()
+        )),
+        "the page shows {title:?}, a whole scan {} files and {} findings",
+        expected.files.len(),
+        expected.findings.len()
+    );
+    assert!(!page.text(".verdict-headline").starts_with("So far"));
+    page.assert_telemetry_report();
+    page.assert_quiet();
+}
+
 /// Real packages from the shared corpus (`TELLTALE_CORPUS` names its folder): prints the time
-/// from picking the file to the first sign of progress and to the verdict, and saves a
-/// screenshot of every view. Measures, never asserts a time.
+/// from picking the file to the first sign of progress, to the first results (a partial report,
+/// when the package is large enough to be read in parts) and to the complete report, and saves
+/// a screenshot of every view. Measures, never asserts a time.
 #[test]
 #[ignore = "needs a built page, Chromium and TELLTALE_CORPUS; run by hand"]
 fn corpus_packages_timings_and_screenshots() {
@@ -852,13 +969,16 @@ fn corpus_packages_timings_and_screenshots() {
               new MutationObserver(() => { \
                 const m = window.marks; \
                 if (m.progress === undefined && document.querySelector('.package-tab.running .progress-bar')) m.progress = performance.now(); \
-                if (m.analysing === undefined && /analysing/.test((document.querySelector('.package-detail') || {}).textContent || '')) m.analysing = performance.now(); \
-                if (m.verdict === undefined && document.querySelector('.verdict')) m.verdict = performance.now(); \
+                if (m.first === undefined && document.querySelector('.report-head')) { \
+                  m.first = performance.now(); \
+                  m.firstFindings = document.querySelectorAll('.finding-row').length || +((document.querySelector('#tab-findings') || {}).textContent || '').replace(/\\D/g, ''); \
+                } \
+                if (m.complete === undefined && document.querySelector('.report-head:not(.partial)')) m.complete = performance.now(); \
               }).observe(document.body, { subtree: true, childList: true, characterData: true }); return true })()",
         );
         page.pick_file(&file);
         page.wait_until(
-            "document.querySelector('.verdict') !== null || document.querySelector('.failure') !== null",
+            "document.querySelector('.report-head:not(.partial)') !== null || document.querySelector('.failure') !== null",
             name,
         );
         let marks: serde_json::Value = page.eval("window.marks");
@@ -866,10 +986,11 @@ fn corpus_packages_timings_and_screenshots() {
         let since =
             |mark: &str| marks[mark].as_f64().unwrap_or(f64::NAN) - marks["picked"].as_f64().unwrap_or(f64::NAN);
         eprintln!(
-            "{name}: first progress {:.0} ms, analysing {:.0} ms, verdict shown {:.0} ms",
+            "{name}: first progress {:.0} ms, first results {:.0} ms ({} findings), complete report {:.0} ms",
             since("progress"),
-            since("analysing"),
-            since("verdict")
+            since("first"),
+            marks["firstFindings"],
+            since("complete")
         );
         if !shots {
             continue;
@@ -999,6 +1120,34 @@ fn npm_package(extra: &[(&str, &[u8])]) -> Vec<u8> {
     tgz(members)
 }
 
+/// The telemetry package with 24 MB of generated code beside it: large enough (6 MB packed)
+/// for the page to share it between two engines, and to take them a few seconds.
+fn large_package() -> Vec<u8> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut random = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let extra: Vec<(String, Vec<u8>)> = (0..6)
+        .map(|file| {
+            let mut code = String::new();
+            for line in 0..60_000 {
+                code.push_str(&format!(
+                    "function f{file}_{line}(a) {{ return a + \"{:016x}\" + {}; }}\n",
+                    random(),
+                    random() % 1000
+                ));
+            }
+            (format!("lib/generated-{file}.js"), code.into_bytes())
+        })
+        .collect();
+    let mut members = telemetry_members();
+    members.extend(extra);
+    tgz(members)
+}
+
 /// A gzipped tarball with `members` under `package/`, as npm packs them.
 fn tgz(members: Vec<(String, Vec<u8>)>) -> Vec<u8> {
     let gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -1019,6 +1168,11 @@ fn tgz(members: Vec<(String, Vec<u8>)>) -> Vec<u8> {
 /// file named as markup whose code holds markup and a direction override and reads the host
 /// name.
 fn telemetry_package() -> Vec<u8> {
+    tgz(telemetry_members())
+}
+
+/// The members of [`telemetry_package`].
+fn telemetry_members() -> Vec<(String, Vec<u8>)> {
     let cli = format!(
         r#"#!/usr/bin/env node
 const os = require("os");
@@ -1057,10 +1211,10 @@ named();
         ("dist/bundle.min.js", bundle),
         (HOSTILE_NAME, hostile.to_string()),
     ];
-    tgz(members
+    members
         .into_iter()
         .map(|(name, text)| (name.to_string(), text.into_bytes()))
-        .collect())
+        .collect()
 }
 
 /// Writes a package where the browser can be told to pick it; returns its path.
@@ -1459,10 +1613,10 @@ impl PageSession {
             .expect("the rule file is picked");
     }
 
-    /// Waits for the selected package's report to be shown.
+    /// Waits for the selected package's complete report to be shown.
     fn wait_for_report(&self) {
         self.wait_until(
-            "document.querySelector('.report-head') !== null || document.querySelector('.failure') !== null",
+            "document.querySelector('.report-head:not(.partial)') !== null || document.querySelector('.failure') !== null",
             "the package's report",
         );
         assert!(

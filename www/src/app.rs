@@ -3,9 +3,9 @@
 
 use std::rc::Rc;
 
-use js_sys::Array;
 use telltale::report::Report;
 use telltale::rules::{BUILTIN, RuleSet};
+use telltale::scan::Progress;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -21,10 +21,10 @@ use crate::panels::findings::Findings;
 use crate::panels::overview::Overview;
 use crate::panels::package_tabs::PackageTabs;
 use crate::panels::source_view::SourceView;
-use crate::pool::WorkerPool;
-use crate::protocol::{FromWorker, JobId, RuleText, ToWorker};
+use crate::pool::{Event, ScanInput, WorkerPool};
+use crate::protocol::{JobId, RuleText};
 use crate::state::{Action, ActiveRules, PackageState, SourceState, SourceTarget, State, Status, View};
-use crate::verdict::verdict;
+use crate::verdict::{Verdict, verdict};
 
 #[derive(Properties, PartialEq)]
 pub struct AppProps {
@@ -41,12 +41,13 @@ pub fn app(props: &AppProps) -> Html {
         let pool = props.pool.clone();
         let dispatcher = state.dispatcher();
         use_effect_with((), move |_| {
-            pool.set_listener(Callback::from(move |message: FromWorker| {
-                dispatcher.dispatch(match message {
-                    FromWorker::Progress { job, progress } => Action::Progress { job, progress },
-                    FromWorker::Done { job, report } => Action::Done { job, report },
-                    FromWorker::Crashed { job, message } => Action::Failed { job, message },
-                    FromWorker::Source {
+            pool.set_listener(Callback::from(move |event: Event| {
+                dispatcher.dispatch(match event {
+                    Event::Progress { job, progress } => Action::Progress { job, progress },
+                    Event::Partial { job, report, progress } => Action::Partial { job, report, progress },
+                    Event::Done { job, report } => Action::Done { job, report },
+                    Event::Failed { job, message } => Action::Failed { job, message },
+                    Event::Source {
                         job,
                         file,
                         span,
@@ -105,7 +106,7 @@ pub fn app(props: &AppProps) -> Html {
         let pool = props.pool.clone();
         let dispatcher = state.dispatcher();
         let on_rule_files = on_rule_files.clone();
-        let rule_files = rules.files.clone();
+        let rules = rules.clone();
         Callback::from(move |dropped: Vec<Dropped>| {
             let (rule_files_dropped, packages): (Vec<Dropped>, Vec<Dropped>) = dropped
                 .into_iter()
@@ -121,7 +122,7 @@ pub fn app(props: &AppProps) -> Html {
                 on_rule_files.emit(rule_files_dropped);
             }
             for item in packages {
-                start_job(&pool, &dispatcher, item, rule_files.clone());
+                start_job(&pool, &dispatcher, item, rules.clone());
             }
         })
     };
@@ -131,7 +132,7 @@ pub fn app(props: &AppProps) -> Html {
         let packages = state.packages.clone();
         Callback::from(move |()| {
             dispatcher.dispatch(Action::Rules(ActiveRules::default()));
-            rescan_all(&pool, &dispatcher, &packages, &[]);
+            rescan_all(&pool, &dispatcher, &packages, &ActiveRules::default());
         })
     };
     let on_select = {
@@ -152,20 +153,43 @@ pub fn app(props: &AppProps) -> Html {
     };
 
     let selected = state.selected();
-    let body = match selected.map(|p| &p.status) {
-        Some(Status::Done(report)) => {
-            let package = selected.expect("a status comes from a package");
-            report_view(
-                &state,
-                package,
-                report.clone(),
-                &props.pool,
-                on_rule_files,
-                on_clear_rules,
-            )
+    // The report shown, and whether it is partial.
+    let shown = selected.and_then(|p| match &p.status {
+        Status::Done(report) => Some((report.clone(), None)),
+        Status::Partial { report, progress } => Some((report.clone(), Some(*progress))),
+        _ => None,
+    });
+    // Worked out once per report, not on every change of the page (progress comes often).
+    let verdict = use_memo(
+        Shown(
+            shown
+                .as_ref()
+                .map(|(report, progress)| (report.clone(), progress.is_some())),
+            rules.clone(),
+        ),
+        |Shown(shown, rules)| {
+            shown.as_ref().map(|(report, partial)| {
+                let mut verdict = verdict(report, rules.set());
+                if *partial {
+                    verdict.headline = format!("So far: {}", verdict.headline);
+                }
+                Rc::new(verdict)
+            })
+        },
+    );
+    let body = match (selected, shown, verdict.as_ref()) {
+        (Some(package), Some((report, partial)), Some(verdict)) => {
+            let shown = ShownReport {
+                report,
+                verdict: verdict.clone(),
+                partial,
+            };
+            report_view(&state, package, shown, &props.pool, on_rule_files, on_clear_rules)
         }
-        Some(Status::Failed(message)) => html! { <div class="failure" role="alert">{ message }</div> },
-        _ => html! {},
+        _ => match selected.map(|p| &p.status) {
+            Some(Status::Failed(message)) => html! { <div class="failure" role="alert">{ message }</div> },
+            _ => html! {},
+        },
     };
     html! {
         <>
@@ -189,17 +213,46 @@ pub fn app(props: &AppProps) -> Html {
     }
 }
 
-/// The selected package's report: its head, the view tabs, the view, and the source.
+/// The report shown and the rules, for working out its verdict once: reports are compared by
+/// identity (each one the page gets is new).
+struct Shown(Option<(Rc<Report>, bool)>, ActiveRules);
+
+impl PartialEq for Shown {
+    fn eq(&self, other: &Self) -> bool {
+        let same = match (&self.0, &other.0) {
+            (Some((a, a_partial)), Some((b, b_partial))) => Rc::ptr_eq(a, b) && a_partial == b_partial,
+            (None, None) => true,
+            _ => false,
+        };
+        same && self.1 == other.1
+    }
+}
+
+/// A report as the page shows it.
+struct ShownReport {
+    report: Rc<Report>,
+    verdict: Rc<Verdict>,
+    /// While the package is still being read: how far it is.
+    partial: Option<Progress>,
+}
+
+/// The selected package's report: its head, the view tabs, the view, and the source. While the
+/// package is still being read, the report is on what is in so far, and says so.
 fn report_view(
     state: &UseReducerHandle<State>,
     package: &PackageState,
-    report: Rc<Report>,
+    shown: ShownReport,
     pool: &WorkerPool,
     on_rule_files: Callback<Vec<File>>,
     on_clear_rules: Callback<()>,
 ) -> Html {
+    let ShownReport {
+        report,
+        verdict,
+        partial,
+    } = shown;
+    let partial = partial.as_ref();
     let dispatcher = state.dispatcher();
-    let verdict = Rc::new(verdict(&report, state.rules.set()));
     let job = package.job;
     let imported = package.input.is_none();
     let on_filter = {
@@ -280,20 +333,36 @@ fn report_view(
                 on_files={on_rule_files} on_clear={on_clear_rules} />
         },
     };
+    let read = match partial {
+        Some(_) => "still reading".to_string(),
+        None => format!("read in {:.1} s", report.stats.timings_ms.total / 1000.0),
+    };
     html! {
         <>
-            <div class="report-head">
+            <div class={classes!("report-head", partial.is_some().then_some("partial"))}>
                 <div class="report-title">
-                    <h2>{ title }</h2>
+                    <h2>
+                        { title }
+                        if partial.is_some() { <span class="partial-mark">{ " (partial)" }</span> }
+                    </h2>
                     <span class="dim">
-                        { format!("{} · {} · {} files · {} findings · read in {:.1} s", report.package.format,
-                            report.package.source, report.files.len(), report.findings.len(),
-                            report.stats.timings_ms.total / 1000.0) }
+                        { format!("{} · {} · {} files · {} findings · {read}", report.package.format,
+                            report.package.source, report.files.len(), report.findings.len()) }
                         if imported { { " · opened from a saved report" } }
                     </span>
                 </div>
-                <Exports report={report.clone()} verdict={verdict.clone()} rules={state.rules.clone()} />
+                if partial.is_none() {
+                    <Exports report={report.clone()} verdict={verdict.clone()} rules={state.rules.clone()} />
+                }
             </div>
+            if let Some(progress) = partial {
+                <div class="partial-results" role="status">
+                    <strong>{ "Partial results." }</strong>
+                    { format!(" The package is still being read: {} files so far, {} of them code analysed. \
+                        Findings, verdict and paths can change; the complete report replaces this one when reading ends.",
+                        progress.files, report.stats.parsed_files) }
+                </div>
+            }
             if !report.errors.is_empty() {
                 <div class="errors" role="alert">
                     <h3>{ format!("Problems reading the package ({})", report.errors.len()) }</h3>
@@ -390,8 +459,9 @@ fn add_rule_files(
             .chain(texts.iter().map(|r| (r.origin.clone(), r.text.clone())));
         match RuleSet::compile(all) {
             Ok(set) => {
-                dispatcher.dispatch(Action::Rules(ActiveRules::with_files(texts.clone(), set)));
-                rescan_all(&pool, &dispatcher, &packages, &texts);
+                let rules = ActiveRules::with_files(texts, set);
+                dispatcher.dispatch(Action::Rules(rules.clone()));
+                rescan_all(&pool, &dispatcher, &packages, &rules);
             }
             Err(errors) => {
                 dispatcher.dispatch(Action::RuleErrors(errors.iter().map(ToString::to_string).collect()));
@@ -406,18 +476,18 @@ fn rescan_all(
     pool: &WorkerPool,
     dispatcher: &UseReducerDispatcher<State>,
     packages: &[PackageState],
-    rules: &[RuleText],
+    rules: &ActiveRules,
 ) {
     for package in packages {
         let Some(input) = &package.input else { continue };
         pool.cancel(package.job);
         dispatcher.dispatch(Action::Rescanning { job: package.job });
-        submit(pool, dispatcher, package.job, input.clone(), rules.to_vec());
+        submit(pool, package.job, input.clone(), rules.clone());
     }
 }
 
 /// Starts a dropped item: a saved Telltale report opens as it is, anything else is scanned.
-fn start_job(pool: &WorkerPool, dispatcher: &UseReducerDispatcher<State>, item: Dropped, rules: Vec<RuleText>) {
+fn start_job(pool: &WorkerPool, dispatcher: &UseReducerDispatcher<State>, item: Dropped, rules: ActiveRules) {
     let job = pool.next_job_id();
     let (name, bytes) = match &item {
         Dropped::File(file) => (file.name(), file.size() as u64),
@@ -447,7 +517,7 @@ fn start_job(pool: &WorkerPool, dispatcher: &UseReducerDispatcher<State>, item: 
             bytes,
             input: Some(item.clone()),
         });
-        submit(&pool, &dispatcher, job, item, rules);
+        submit(&pool, job, item, rules);
     });
 }
 
@@ -461,53 +531,11 @@ async fn saved_report(file: &File) -> Option<Report> {
     (report.tool.name == "telltale").then_some(report)
 }
 
-/// Reads the dropped file(s) into ArrayBuffers and hands them to the pool.
-fn submit(
-    pool: &WorkerPool,
-    dispatcher: &UseReducerDispatcher<State>,
-    job: JobId,
-    item: Dropped,
-    rules: Vec<RuleText>,
-) {
-    let pool = pool.clone();
-    let dispatcher = dispatcher.clone();
-    spawn_local(async move {
-        let buffers = Array::new();
-        let request = match item {
-            Dropped::File(file) => match JsFuture::from(file.array_buffer()).await {
-                Ok(buffer) => {
-                    buffers.push(&buffer);
-                    ToWorker::ScanFile {
-                        job,
-                        name: file.name(),
-                        rules,
-                    }
-                }
-                Err(error) => {
-                    dispatcher.dispatch(Action::Failed {
-                        job,
-                        message: format!("the browser could not read the file: {error:?}"),
-                    });
-                    return;
-                }
-            },
-            Dropped::Folder { name, files } => {
-                let mut paths = Vec::new();
-                for (path, file) in files {
-                    // An unreadable file in a folder is skipped; the rest is still scanned.
-                    if let Ok(buffer) = JsFuture::from(file.array_buffer()).await {
-                        buffers.push(&buffer);
-                        paths.push(path);
-                    }
-                }
-                ToWorker::ScanFolder {
-                    job,
-                    name: name.trim_end_matches('/').to_string(),
-                    paths,
-                    rules,
-                }
-            }
-        };
-        pool.submit(request, buffers);
-    });
+/// Hands the dropped file(s) to the pool, to scan with `rules`; the workers read them.
+fn submit(pool: &WorkerPool, job: JobId, item: Dropped, rules: ActiveRules) {
+    let input = match item {
+        Dropped::File(file) => ScanInput::File(file),
+        Dropped::Folder { name, files } => ScanInput::Folder { name, files },
+    };
+    pool.scan(job, input, rules);
 }

@@ -1,11 +1,16 @@
-//! Messages between the page and its workers. Each message is a JS object `{json, buffers}`:
-//! `json` a serialised [`ToWorker`]/[`FromWorker`], `buffers` the file contents, transferred
-//! rather than copied.
+//! Messages between the page and its workers. Each message is a JS object `{json, files}`:
+//! `json` a serialised [`ToWorker`]/[`FromWorker`], `files` the dropped `File`s, which the
+//! worker reads itself (a `File` crosses to a worker as a handle, never copied).
+//!
+//! A large package is scanned by several workers at once, each reading the whole package as
+//! one [`Part`] of the scan; each answers with [`FromWorker::Piece`]s that the pool puts
+//! together (`telltale::scan::Assembly`).
 
 use serde::{Deserialize, Serialize};
+use telltale::package::Part;
 use telltale::pretty::Excerpt;
-use telltale::report::{Report, Span};
-use telltale::scan::Progress;
+use telltale::report::Span;
+use telltale::scan::Piece;
 
 /// A job id, unique per page. A package keeps its id when it is scanned again (new rules).
 pub type JobId = u32;
@@ -24,15 +29,17 @@ pub struct RuleText {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub enum ToWorker {
-    /// Scan one dropped file; its bytes are `buffers[0]`.
+    /// Scan `part` of one dropped file, `files[0]`.
     ScanFile {
         job: JobId,
+        part: Part,
         name: String,
         rules: Vec<RuleText>,
     },
-    /// Scan a dropped folder; `paths[i]` names `buffers[i]`.
+    /// Scan `part` of a dropped folder; `paths[i]` names `files[i]`.
     ScanFolder {
         job: JobId,
+        part: Part,
         name: String,
         paths: Vec<String>,
         rules: Vec<RuleText>,
@@ -49,19 +56,10 @@ pub enum ToWorker {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub enum FromWorker {
-    Progress {
-        job: JobId,
-        progress: Progress,
-    },
-    Done {
-        job: JobId,
-        report: Box<Report>,
-    },
+    /// What part `part` of the job's scan found since its last piece; the last one is `done`.
+    Piece { job: JobId, part: u32, piece: Box<Piece> },
     /// The engine stopped on this job (a bug): the message says why; the page stays usable.
-    Crashed {
-        job: JobId,
-        message: String,
-    },
+    Crashed { job: JobId, message: String },
     /// The answer to [`ToWorker::Source`]: the excerpt, or why there is none.
     Source {
         job: JobId,

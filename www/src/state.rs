@@ -20,6 +20,11 @@ pub enum Status {
     /// The browser is reading the file(s).
     Reading,
     Running(Progress),
+    /// Still running, with a report on what is in so far, which the complete one replaces.
+    Partial {
+        report: Rc<Report>,
+        progress: Progress,
+    },
     Done(Rc<Report>),
     Failed(String),
     Cancelled,
@@ -138,6 +143,11 @@ pub enum Action {
         job: JobId,
         progress: Progress,
     },
+    Partial {
+        job: JobId,
+        report: Box<Report>,
+        progress: Progress,
+    },
     Done {
         job: JobId,
         report: Box<Report>,
@@ -187,6 +197,25 @@ impl State {
         self.open_finding = None;
         self.source = None;
     }
+
+    /// `job`'s report is now `report`: what was open in it stays open if it is still the same
+    /// finding (a partial report grows as findings come in).
+    fn replace_report(&mut self, job: JobId, report: &Report) {
+        let Some(package) = self.packages.iter().find(|p| p.job == job) else {
+            return;
+        };
+        let old = match &package.status {
+            Status::Partial { report, .. } | Status::Done(report) => Some(report),
+            _ => None,
+        };
+        let same = |index: usize| {
+            let fingerprint = |r: &Report| r.findings.get(index).map(|f| (f.fingerprint.clone(), f.file.clone()));
+            old.is_some_and(|old| fingerprint(old).is_some() && fingerprint(old) == fingerprint(report))
+        };
+        if self.selected == Some(job) && !self.open_finding.is_none_or(same) {
+            self.close_details();
+        }
+    }
 }
 
 impl Reducible for State {
@@ -197,7 +226,10 @@ impl Reducible for State {
         let set = |state: &mut State, job: JobId, status: Status| {
             if let Some(package) = state.packages.iter_mut().find(|p| p.job == job) {
                 // A late progress message must not undo a final state.
-                if matches!(package.status, Status::Reading | Status::Running(_)) {
+                if matches!(
+                    package.status,
+                    Status::Reading | Status::Running(_) | Status::Partial { .. }
+                ) {
                     package.status = status;
                 }
             }
@@ -218,12 +250,30 @@ impl Reducible for State {
                 });
                 state.selected.get_or_insert(job);
             }
-            Action::Progress { job, progress } => set(&mut state, job, Status::Running(progress)),
+            Action::Progress { job, progress } => {
+                let partial = state
+                    .packages
+                    .iter()
+                    .find(|p| p.job == job)
+                    .and_then(|p| match &p.status {
+                        Status::Partial { report, .. } => Some(report.clone()),
+                        _ => None,
+                    });
+                let status = match partial {
+                    // The partial report stays until the next one.
+                    Some(report) => Status::Partial { report, progress },
+                    None => Status::Running(progress),
+                };
+                set(&mut state, job, status);
+            }
+            Action::Partial { job, report, progress } => {
+                state.replace_report(job, &report);
+                let report = Rc::new(*report);
+                set(&mut state, job, Status::Partial { report, progress });
+            }
             Action::Done { job, report } => {
+                state.replace_report(job, &report);
                 set(&mut state, job, Status::Done(Rc::new(*report)));
-                if state.selected == Some(job) {
-                    state.close_details();
-                }
             }
             Action::Failed { job, message } => set(&mut state, job, Status::Failed(message)),
             Action::Cancelled { job } => set(&mut state, job, Status::Cancelled),

@@ -1,6 +1,7 @@
 //! The packages dropped so far, side by side, each with its progress and a Cancel button.
 
 use telltale::package::human_bytes;
+use telltale::scan::Progress;
 use yew::prelude::*;
 
 use crate::protocol::JobId;
@@ -24,6 +25,16 @@ pub fn package_tabs(props: &PackageTabsProps) -> Html {
     }
 }
 
+fn progress_in_words(progress: &Progress) -> String {
+    format!(
+        "{:?}: {} files, {}",
+        progress.phase,
+        progress.files,
+        human_bytes(progress.bytes)
+    )
+    .to_lowercase()
+}
+
 fn tab(props: &PackageTabsProps, package: &PackageState) -> Html {
     let job = package.job;
     let selected = props.selected == Some(job);
@@ -38,15 +49,14 @@ fn tab(props: &PackageTabsProps, package: &PackageState) -> Html {
     });
     let (state_class, detail, running) = match &package.status {
         Status::Reading => ("running", "reading file…".to_string(), true),
-        Status::Running(progress) => (
-            "running",
+        Status::Running(progress) => ("running", progress_in_words(progress), true),
+        Status::Partial { report, progress } => (
+            "running partial",
             format!(
-                "{:?}: {} files, {}",
-                progress.phase,
-                progress.files,
-                human_bytes(progress.bytes)
-            )
-            .to_lowercase(),
+                "{} · {} findings so far",
+                progress_in_words(progress),
+                report.findings.len()
+            ),
             true,
         ),
         Status::Done(report) => (
