@@ -969,10 +969,9 @@ fn corpus_packages_timings_and_screenshots() {
               new MutationObserver(() => { \
                 const m = window.marks; \
                 if (m.progress === undefined && document.querySelector('.package-tab.running .progress-bar')) m.progress = performance.now(); \
-                if (m.first === undefined && document.querySelector('.report-head')) { \
-                  m.first = performance.now(); \
-                  m.firstFindings = document.querySelectorAll('.finding-row').length || +((document.querySelector('#tab-findings') || {}).textContent || '').replace(/\\D/g, ''); \
-                } \
+                const findings = +((document.querySelector('#tab-findings') || {}).textContent || '').replace(/\\D/g, ''); \
+                if (m.first === undefined && document.querySelector('.report-head')) { m.first = performance.now(); m.firstFindings = findings; } \
+                if (m.first !== undefined && findings !== (m.shown || []).slice(-1)[0]?.[1]) (m.shown ??= []).push([performance.now(), findings]); \
                 if (m.complete === undefined && document.querySelector('.report-head:not(.partial)')) m.complete = performance.now(); \
               }).observe(document.body, { subtree: true, childList: true, characterData: true }); return true })()",
         );
@@ -992,6 +991,16 @@ fn corpus_packages_timings_and_screenshots() {
             marks["firstFindings"],
             since("complete")
         );
+        let shown: Vec<String> = marks["shown"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|step| {
+                let at = step[0].as_f64().unwrap_or(f64::NAN) - marks["picked"].as_f64().unwrap_or(f64::NAN);
+                format!("{} at {at:.0} ms", step[1])
+            })
+            .collect();
+        eprintln!("{name}: findings shown: {}", shown.join(", "));
         if !shots {
             continue;
         }

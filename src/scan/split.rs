@@ -469,6 +469,11 @@ impl Assembly {
         self.analysed.len()
     }
 
+    /// How many findings the files analysed so far hold (before they are settled across files).
+    pub fn findings_so_far(&self) -> usize {
+        self.analysed.iter().map(|file| file.findings.len()).sum()
+    }
+
     /// The report on what the parts found so far: the whole scan's once all are done. `None`
     /// until the package's format is known.
     pub fn report(&self, rules: &RuleSet) -> Option<Report> {

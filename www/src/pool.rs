@@ -27,8 +27,13 @@ use crate::state::ActiveRules;
 const SHARE_FROM_BYTES: u64 = 2 << 20;
 
 /// A partial report is made again at most this often: each one is put together and drawn on
-/// the page's own thread, which takes CPU from the workers on a machine with few cores.
+/// the page's own thread, which takes CPU from the workers on a machine with few cores...
 const PARTIAL_INTERVAL_MS: f64 = 1500.0;
+
+/// ...unless this many findings came in since the last one (a bundle was read), and this long
+/// has passed.
+const PARTIAL_NEWS: usize = 50;
+const PARTIAL_SOONEST_MS: f64 = 300.0;
 
 /// Progress is passed on at most this often: the page draws itself again each time.
 const PROGRESS_INTERVAL_MS: f64 = 250.0;
@@ -96,10 +101,12 @@ struct Scan {
     assembly: Assembly,
     /// The rules it runs, to put the report together with.
     rules: ActiveRules,
-    /// When a partial report was last passed on (milliseconds, `Date.now()`).
+    /// When a partial report was last passed on (milliseconds, `Date.now()`), and how many
+    /// findings were in then.
     shown_at: Option<f64>,
-    /// Set while a timer is to pass on the next partial report, when it is due.
-    waiting: bool,
+    shown_findings: usize,
+    /// When a timer is to pass on the next partial report (it is due then).
+    due: Option<f64>,
     /// When the page was last told anything about the scan.
     told_at: f64,
 }
@@ -131,7 +138,8 @@ impl PartialEq for WorkerPool {
 fn partial(scan: &mut Scan, now: f64) -> Option<Report> {
     let report = scan.assembly.report(scan.rules.set())?;
     scan.shown_at = Some(now);
-    scan.waiting = false;
+    scan.shown_findings = scan.assembly.findings_so_far();
+    scan.due = None;
     Some(report)
 }
 
@@ -236,7 +244,8 @@ impl WorkerPool {
                 assembly: Assembly::new(&name, count),
                 rules,
                 shown_at: None,
-                waiting: false,
+                shown_findings: 0,
+                due: None,
                 told_at: f64::NEG_INFINITY,
             };
             inner.scans.insert(job, scan);
@@ -465,10 +474,13 @@ impl WorkerPool {
             let progress = scan.assembly.progress();
             let now = now();
             let analysed = scan.assembly.analysed_files() > 0;
-            let wait = scan.shown_at.map_or(0.0, |at| at + PARTIAL_INTERVAL_MS - now);
+            let news = scan.assembly.findings_so_far() >= scan.shown_findings + PARTIAL_NEWS;
+            let interval = if news { PARTIAL_SOONEST_MS } else { PARTIAL_INTERVAL_MS };
+            let wait = scan.shown_at.map_or(0.0, |at| at + interval - now);
             let report = if analysed && wait > 0.0 {
                 // Shown when it is due, whether or not another piece has come by then.
-                if !std::mem::replace(&mut scan.waiting, true) {
+                if scan.due.is_none_or(|due| now + wait < due) {
+                    scan.due = Some(now + wait);
                     self.later(job, wait);
                 }
                 None
@@ -498,7 +510,10 @@ impl WorkerPool {
         let show = Closure::once_into_js(move || {
             let mut inner = pool.inner.borrow_mut();
             let listener = inner.listener.clone();
-            let Some(scan) = inner.scans.get_mut(&job) else { return };
+            // Gone, or shown since.
+            let Some(scan) = inner.scans.get_mut(&job).filter(|scan| scan.due.is_some()) else {
+                return;
+            };
             let progress = scan.assembly.progress();
             let Some(report) = partial(scan, now()) else { return };
             drop(inner);
