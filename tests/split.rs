@@ -294,6 +294,8 @@ fn a_partial_assembly_reports_what_is_in_so_far() {
     let partial = assembly
         .report(RuleSet::builtin())
         .expect("part 0 read the package's format");
+    let found = assembly.findings_so_far();
+    assert!(found > 0 && found <= partial.findings.len(), "{found}");
     let complete = shared("mixed.tgz", &input, 2);
     assert!(partial.files.len() < complete.files.len());
     assert!(partial.findings.len() < complete.findings.len());
