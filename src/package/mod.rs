@@ -115,8 +115,8 @@ impl std::fmt::Display for Format {
 /// each, the same choice in every part, once all of it is known (the most work first, each to
 /// the part with the least so far): opening a nested archive or an opaque binary's strings (a
 /// *unit*), and analysing a text member. A part is handed its text smallest first, then opens
-/// its units; every other member is listed by one part. Problems with what all parts read
-/// alike come from part 0.
+/// its units. Every other member, and the problems with what all parts read alike, come from
+/// part 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Part {
     pub index: u32,
@@ -442,21 +442,21 @@ impl<'s> Unpacker<'s> {
             self.sink.member(member);
             return;
         }
-        // Text is shared out once all of it is known; the rest is only listed.
+        // Text is shared out once all of it is known; the rest is only listed, by part 0.
         match member_cost(&member.path, &member.data) {
-            0 => {
-                if self.claim(0) {
-                    self.sink.member(member);
-                }
-            }
+            0 if self.part.index == 0 => self.sink.member(member),
+            0 => {}
             cost => self.held.push((cost, Held::Member(member))),
         }
     }
 
-    /// Ends a reading: tells the sink that the shared part is read, shares out the units and
-    /// text held until now, hands it this part's text, then opens this part's units, each member
-    /// of one in its place within it and the unit's own member last.
+    /// Ends a shared reading: tells the sink that what all parts read alike is read, shares out
+    /// the units and text held until now, hands it this part's text, then opens this part's
+    /// units, each member of one in its place within it and the unit's own member last.
     fn open_units(&mut self, format: Format) {
+        if !self.shared_reading {
+            return;
+        }
         self.sink.shared_read(format);
         // The most work first, each to the part with the least so far: the parts end close
         // together whatever order the package lists its files in.

@@ -10,8 +10,11 @@
 //! are still at work, and, once all are done, into the report [`scan`](super::scan) gives for
 //! the whole package (tested on every fixture and on the corpus).
 //!
-//! Only what strings unpack to counts against the limits of each part on its own: a bomb is cut
-//! by every part that opens part of it, and the strings budget is each part's.
+//! Limits: every part reads what all read alike under the same budget, so it stops where a whole
+//! scan would; what a part's own units and strings inflate counts against that part's budget
+//! (and strings' file count) alone, and units are opened after the rest rather than as they
+//! come. Only a package at its limits can tell a shared scan from a whole one; each worker
+//! stays within them.
 
 use std::collections::BTreeSet;
 
@@ -315,9 +318,7 @@ impl PartCollector<'_> {
             ..Piece::default()
         });
     }
-}
 
-impl PartCollector<'_> {
     /// Analyses one file and hands out what it found.
     fn analyse(&mut self, rank: Rank, source: SourceFile, mut piece: Piece) {
         let SourceFile { path, kind, data } = source;
