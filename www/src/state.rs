@@ -198,8 +198,8 @@ impl State {
         self.source = None;
     }
 
-    /// `job`'s report is now `report`: what was open in it stays open if it is still the same
-    /// finding (a partial report grows as findings come in).
+    /// `job`'s report is now `report`: what was open in the one before stays open if it is still
+    /// the same finding (a partial report grows as findings come in); a new scan closes it.
     fn replace_report(&mut self, job: JobId, report: &Report) {
         let Some(package) = self.packages.iter().find(|p| p.job == job) else {
             return;
@@ -208,11 +208,14 @@ impl State {
             Status::Partial { report, .. } | Status::Done(report) => Some(report),
             _ => None,
         };
-        let same = |index: usize| {
-            let fingerprint = |r: &Report| r.findings.get(index).map(|f| (f.fingerprint.clone(), f.file.clone()));
-            old.is_some_and(|old| fingerprint(old).is_some() && fingerprint(old) == fingerprint(report))
+        let open = self.open_finding;
+        let same = |old: &Report| {
+            open.is_none_or(|index| match (old.findings.get(index), report.findings.get(index)) {
+                (Some(a), Some(b)) => a.fingerprint == b.fingerprint && a.file == b.file,
+                _ => false,
+            })
         };
-        if self.selected == Some(job) && !self.open_finding.is_none_or(same) {
+        if self.selected == Some(job) && !old.is_some_and(|old| same(old)) {
             self.close_details();
         }
     }
@@ -324,5 +327,114 @@ impl Reducible for State {
             Action::RuleErrors(errors) => state.rule_errors = errors,
         }
         Rc::new(state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filters::tests::{finding, report};
+    use telltale::report::{Category, Consequence, Severity};
+    use telltale::scan::Phase;
+
+    fn progress(files: u64) -> Progress {
+        Progress {
+            phase: Phase::Analysing,
+            files,
+            bytes: files * 10,
+        }
+    }
+
+    fn with(findings: &[(&str, u32)]) -> Box<Report> {
+        let findings = findings
+            .iter()
+            .map(|&(file, start)| {
+                finding(
+                    "TT-ID-001",
+                    Category::Identity,
+                    Severity::Medium,
+                    Some(Consequence::Sent),
+                    file,
+                    start,
+                )
+            })
+            .collect();
+        Box::new(report(findings))
+    }
+
+    fn scanning() -> Rc<State> {
+        Rc::new(State::default()).reduce(Action::Added {
+            job: 1,
+            name: "demo-1.0.0.tgz".into(),
+            bytes: 100,
+            input: None,
+        })
+    }
+
+    #[test]
+    fn a_partial_report_stays_through_progress_until_the_complete_one_replaces_it() {
+        let state = scanning()
+            .reduce(Action::Progress {
+                job: 1,
+                progress: progress(1),
+            })
+            .reduce(Action::Partial {
+                job: 1,
+                report: with(&[("a.js", 1)]),
+                progress: progress(2),
+            })
+            .reduce(Action::Progress {
+                job: 1,
+                progress: progress(3),
+            });
+        let Status::Partial { report, progress: now } = &state.packages[0].status else {
+            panic!("{:?}", state.packages[0].status);
+        };
+        assert_eq!((report.findings.len(), now.files), (1, 3));
+
+        let state = state.reduce(Action::Done {
+            job: 1,
+            report: with(&[("a.js", 1), ("b.js", 2)]),
+        });
+        let Status::Done(report) = &state.packages[0].status else {
+            panic!("{:?}", state.packages[0].status);
+        };
+        assert_eq!(report.findings.len(), 2);
+        // A late message changes nothing.
+        let state = state
+            .reduce(Action::Progress {
+                job: 1,
+                progress: progress(4),
+            })
+            .reduce(Action::Partial {
+                job: 1,
+                report: with(&[]),
+                progress: progress(4),
+            });
+        assert!(matches!(&state.packages[0].status, Status::Done(r) if r.findings.len() == 2));
+    }
+
+    #[test]
+    fn an_open_finding_stays_open_while_it_is_the_same_finding() {
+        let state = scanning()
+            .reduce(Action::Partial {
+                job: 1,
+                report: with(&[("a.js", 1)]),
+                progress: progress(1),
+            })
+            .reduce(Action::OpenFinding(Some(0)));
+        // More findings after it: the same one is still at its place.
+        let state = state.reduce(Action::Partial {
+            job: 1,
+            report: with(&[("a.js", 1), ("b.js", 2)]),
+            progress: progress(2),
+        });
+        assert_eq!(state.open_finding, Some(0));
+        // One before it: what was open has moved, so it is closed.
+        let state = state.reduce(Action::Done {
+            job: 1,
+            report: with(&[("0.js", 0), ("a.js", 1), ("b.js", 2)]),
+        });
+        assert_eq!(state.open_finding, None);
     }
 }
