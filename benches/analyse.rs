@@ -61,6 +61,20 @@ struct Measurement {
     peak_heap: usize,
 }
 
+impl Measurement {
+    /// Nothing measured yet, over `files`.
+    fn of(files: &[(&str, &[u8])]) -> Self {
+        Measurement {
+            files: files.len(),
+            bytes: files.iter().map(|(_, data)| data.len() as u64).sum(),
+            findings: 0,
+            errors: 0,
+            best: Duration::MAX,
+            peak_heap: 0,
+        }
+    }
+}
+
 fn main() {
     let Some(corpus) = corpus_dir() else {
         println!("analyse bench skipped: no corpus (set TELLTALE_CORPUS or fill ~/.cache/telltale-corpus)");
@@ -158,14 +172,7 @@ fn select(members: &[(String, Vec<u8>)], wanted: impl Fn(&str) -> bool) -> Vec<(
 
 /// Analyses `files` one after another, `repeats` times.
 fn analyse(files: &[(&str, &[u8])], rules: &RuleSet, repeats: u32) -> Measurement {
-    let mut measurement = Measurement {
-        files: files.len(),
-        bytes: files.iter().map(|(_, data)| data.len() as u64).sum(),
-        findings: 0,
-        errors: 0,
-        best: Duration::MAX,
-        peak_heap: 0,
-    };
+    let mut measurement = Measurement::of(files);
     for _ in 0..repeats {
         let (mut findings, mut errors) = (0, 0);
         let baseline = CountingAllocator::reset_peak();
@@ -186,14 +193,7 @@ fn analyse(files: &[(&str, &[u8])], rules: &RuleSet, repeats: u32) -> Measuremen
 /// its node list, as the analysis does.
 fn print_floor(files: &[(&str, &[u8])], repeats: u32) {
     for (label, semantic) in [("  oxc parse only", false), ("  oxc parse + semantic", true)] {
-        let mut measurement = Measurement {
-            files: files.len(),
-            bytes: files.iter().map(|(_, data)| data.len() as u64).sum(),
-            findings: 0,
-            errors: 0,
-            best: Duration::MAX,
-            peak_heap: 0,
-        };
+        let mut measurement = Measurement::of(files);
         for _ in 0..repeats {
             let baseline = CountingAllocator::reset_peak();
             let started = Instant::now();
@@ -228,14 +228,7 @@ fn print_floor(files: &[(&str, &[u8])], repeats: u32) {
 
 /// Scans the whole tarball, `repeats` times; the report is dropped inside the timing.
 fn scan_whole(package: &Package, repeats: u32) -> Measurement {
-    let mut measurement = Measurement {
-        files: 0,
-        bytes: 0,
-        findings: 0,
-        errors: 0,
-        best: Duration::MAX,
-        peak_heap: 0,
-    };
+    let mut measurement = Measurement::of(&[]);
     for _ in 0..repeats {
         let baseline = CountingAllocator::reset_peak();
         let started = Instant::now();

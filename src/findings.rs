@@ -495,12 +495,13 @@ fn classify_host(host: &str, urls: &[String]) -> EndpointClass {
     }
 }
 
-/// The code around a span, on its line: the span (up to 240 bytes) and about 40 bytes each
-/// side, cut at character boundaries, so it can be found again in the file as it stands and
-/// does not reach into neighbouring sites of a minified line.
 /// Longer lines than this are minified code rather than a line a person wrote.
 const MAX_READABLE_LINE: usize = 200;
 
+/// The code around a span, on its line: the span (up to 240 bytes) and about 40 bytes each
+/// side (on a minified line, none before it and up to the end of its statement after it), cut
+/// at character boundaries, so it can be found again in the file as it stands and does not
+/// reach into neighbouring sites of a minified line.
 fn snippet(text: &str, span: Span) -> String {
     let start = (span.start as usize).min(text.len());
     let end = (span.end as usize).clamp(start, text.len()).min(start + 240);

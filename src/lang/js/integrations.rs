@@ -86,17 +86,17 @@ pub(super) fn installs<'a>(semantic: &Semantic<'a>) -> Option<Installs<'a>> {
 /// property of an object literal that also has a `name`.
 pub(super) fn is_hook(semantic: &Semantic<'_>, node: NodeId) -> bool {
     let nodes = semantic.nodes();
-    let mut property = nodes.parent_id(node);
-    if matches!(nodes.kind(property), AstKind::ParenthesizedExpression(_)) {
-        property = nodes.parent_id(property);
+    let mut slot = nodes.parent_id(node);
+    if matches!(nodes.kind(slot), AstKind::ParenthesizedExpression(_)) {
+        slot = nodes.parent_id(slot);
     }
-    let AstKind::ObjectProperty(p) = nodes.kind(property) else {
+    let AstKind::ObjectProperty(p) = nodes.kind(slot) else {
         return false;
     };
     if !p.key.static_name().is_some_and(|k| HOOKS.contains(&k.as_ref())) {
         return false;
     }
-    matches!(nodes.parent_kind(property), AstKind::ObjectExpression(o) if property_key(o, "name"))
+    matches!(nodes.parent_kind(slot), AstKind::ObjectExpression(o) if property(o, "name").is_some())
 }
 
 /// The names a factory bound to `symbol` is exported or kept under: its own, the variable a
@@ -147,22 +147,18 @@ fn property<'o, 'a>(object: &'o ObjectExpression<'a>, key: &str) -> Option<&'o E
     })
 }
 
-fn property_key(object: &ObjectExpression<'_>, key: &str) -> bool {
-    property(object, key).is_some()
-}
-
-/// A literal that is false: `false`, `!1`, `0`, `null`.
+/// A literal that is false: `false` and `!1` (as [`super::is_false`] reads them), `null`, `0`,
+/// `!true`.
 fn is_false(expr: &Expression<'_>) -> bool {
-    match expr.without_parentheses() {
-        Expression::BooleanLiteral(b) => !b.value,
-        Expression::NullLiteral(_) => true,
-        Expression::NumericLiteral(n) => n.value == 0.0,
-        Expression::UnaryExpression(u) if u.operator == oxc::ast::ast::UnaryOperator::LogicalNot => {
-            matches!(u.argument.without_parentheses(), Expression::NumericLiteral(n) if n.value != 0.0)
-                || matches!(u.argument.without_parentheses(), Expression::BooleanLiteral(b) if b.value)
+    super::is_false(expr)
+        || match expr.without_parentheses() {
+            Expression::NullLiteral(_) => true,
+            Expression::NumericLiteral(n) => n.value == 0.0,
+            Expression::UnaryExpression(u) if u.operator == oxc::ast::ast::UnaryOperator::LogicalNot => {
+                matches!(u.argument.without_parentheses(), Expression::BooleanLiteral(b) if b.value)
+            }
+            _ => false,
         }
-        _ => false,
-    }
 }
 
 fn last_name<'a>(callee: &Expression<'a>) -> Option<&'a str> {

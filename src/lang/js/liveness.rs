@@ -102,6 +102,20 @@ struct Unit {
     uninstalled: Option<usize>,
 }
 
+impl Unit {
+    fn new(kind: UnitKind, node: NodeId, cause: Option<Cause>) -> Self {
+        Unit {
+            kind,
+            node,
+            cause,
+            referred: false,
+            referrer: None,
+            hangs_on: None,
+            uninstalled: None,
+        }
+    }
+}
+
 /// Marks what `roots` reach, breadth first so that each unit keeps its shortest chain.
 fn propagate(units: &mut [Unit], edges: &[Vec<(u32, NodeId)>], roots: Vec<u32>) {
     let mut queue: VecDeque<u32> = roots.into();
@@ -161,15 +175,7 @@ impl Liveness {
             };
             if let Some(name) = exported.get(&id) {
                 let index = units.len() as u32;
-                units.push(Unit {
-                    kind: UnitKind::Export,
-                    node: id,
-                    cause: None,
-                    referred: false,
-                    referrer: None,
-                    hangs_on: None,
-                    uninstalled: None,
-                });
+                units.push(Unit::new(UnitKind::Export, id, None));
                 exports_of.entry(name.clone()).or_default().push(index);
                 export_names.insert(index, name.clone());
                 owner[id.index()] = index;
@@ -180,15 +186,7 @@ impl Liveness {
                 && integrations::is_hook(semantic, id)
             {
                 let index = units.len() as u32;
-                units.push(Unit {
-                    kind: UnitKind::Code,
-                    node: id,
-                    cause: None,
-                    referred: false,
-                    referrer: None,
-                    hangs_on: None,
-                    uninstalled: None,
-                });
+                units.push(Unit::new(UnitKind::Code, id, None));
                 hooks.push((index, inherited));
                 owner[id.index()] = index;
                 continue;
@@ -216,15 +214,7 @@ impl Liveness {
             owner[id.index()] = match unit {
                 Some((symbol, exported)) => {
                     let index = units.len() as u32;
-                    units.push(Unit {
-                        kind: UnitKind::Code,
-                        node: id,
-                        cause: exported.then_some(Cause::Export),
-                        referred: false,
-                        referrer: None,
-                        hangs_on: None,
-                        uninstalled: None,
-                    });
+                    units.push(Unit::new(UnitKind::Code, id, exported.then_some(Cause::Export)));
                     units_of.entry(symbol).or_default().push(index);
                     index
                 }
@@ -296,15 +286,7 @@ impl Liveness {
                     Some(&demand) => demand,
                     None => {
                         let index = units.len() as u32;
-                        units.push(Unit {
-                            kind: UnitKind::Demand,
-                            node: *node,
-                            cause: None,
-                            referred: false,
-                            referrer: None,
-                            hangs_on: None,
-                            uninstalled: None,
-                        });
+                        units.push(Unit::new(UnitKind::Demand, *node, None));
                         edges.push(targets.iter().map(|&t| (t, *node)).collect());
                         for &target in targets {
                             let unit = &mut units[target as usize];

@@ -792,7 +792,7 @@ pub(super) fn is_true(expr: &Expression<'_>) -> bool {
 }
 
 /// `false` or its minified `!1`.
-fn is_false(expr: &Expression<'_>) -> bool {
+pub(super) fn is_false(expr: &Expression<'_>) -> bool {
     boolean_value(expr) == Some(false)
 }
 
